@@ -1,0 +1,177 @@
+"""The layout model: immutable definitions as loaded from an ABI's layout files.
+
+This is what the YAML means, validated, with every name resolved to a definition
+and every definition knowing its file and line. It says nothing about offsets:
+those depend on the architecture and are the layout engine's job (``engine``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Union
+
+PARTIES = ("host", "guest", "both", "none")
+
+
+@dataclass(frozen=True)
+class Loc:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class PerArch:
+    """A value that may differ per architecture; ``default`` covers the rest."""
+
+    values: tuple[tuple[str, object], ...]
+
+    def get(self, arch: str) -> object | None:
+        found = dict(self.values)
+        return found.get(arch, found.get("default"))
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    type: str
+    loc: Loc
+    doc: str = ""
+    dims: tuple[int | str, ...] = ()
+    offset: PerArch | None = None
+    aligned: int | None = None
+    endian: str | None = None
+    reserved: str | None = None
+    const: int | bytes | tuple[int, ...] | None = None
+    enum: str | None = None
+    flags: str | None = None
+    writer: str | None = None
+    reader: str | None = None
+    feature: str | None = None
+    since: str | None = None
+    only_arch: frozenset[str] | None = None
+    except_arch: frozenset[str] | None = None
+
+    def present_on(self, arch: str) -> bool:
+        if self.only_arch is not None:
+            return arch in self.only_arch
+        if self.except_arch is not None:
+            return arch not in self.except_arch
+        return True
+
+
+@dataclass(frozen=True)
+class RecordDef:
+    """A struct or union: a layout."""
+
+    name: str
+    kind: str
+    doc: str
+    loc: Loc
+    file_id: str
+    endian: str
+    fields: tuple[FieldDef, ...]
+    source: str | None = None
+    packed: bool = False
+    aligned: int | None = None
+    size: PerArch | None = None
+    writer: str | None = None
+    reader: str | None = None
+    arches: frozenset[str] | None = None
+
+    def exists_on(self, arch: str) -> bool:
+        return self.arches is None or arch in self.arches
+
+    def field(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    name: str
+    doc: str
+    loc: Loc
+    values: tuple[tuple[str, int], ...]
+    source: str | None = None
+
+    def name_of(self, value: int) -> str | None:
+        return next((n for n, v in self.values if v == value), None)
+
+    def value_of(self, name: str) -> int | None:
+        return dict(self.values).get(name)
+
+
+@dataclass(frozen=True)
+class FlagsDef:
+    name: str
+    doc: str
+    loc: Loc
+    bits: tuple[tuple[str, int], ...]
+    reserved_bits: str = "zero"
+    source: str | None = None
+
+    @property
+    def mask(self) -> int:
+        m = 0
+        for _, bit in self.bits:
+            m |= 1 << bit
+        return m
+
+    def names_of(self, value: int) -> tuple[str, ...]:
+        return tuple(n for n, bit in self.bits if value >> bit & 1)
+
+
+@dataclass(frozen=True)
+class AliasDef:
+    """A typedef, possibly a different type per architecture (``xen_ulong_t``)."""
+
+    name: str
+    doc: str
+    loc: Loc
+    targets: PerArch
+    source: str | None = None
+
+
+TypeDef = Union[RecordDef, EnumDef, FlagsDef, AliasDef]
+
+
+@dataclass(frozen=True)
+class LayoutFile:
+    id: str
+    path: str
+    doc: str
+    endian: str
+    types: tuple[str, ...]
+    source: str | None = None
+    arches: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Abi:
+    """A whole ABI: every layout file of one version (or the working tree)."""
+
+    name: str
+    files: tuple[LayoutFile, ...]
+    types: Mapping[str, TypeDef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "types", MappingProxyType(dict(self.types)))
+
+    def records(self) -> list[RecordDef]:
+        return [t for t in self.types.values() if isinstance(t, RecordDef)]
+
+    def record(self, name: str) -> RecordDef | None:
+        t = self.types.get(name)
+        return t if isinstance(t, RecordDef) else None
+
+    def enum(self, name: str | None) -> EnumDef | None:
+        t = self.types.get(name) if name else None
+        return t if isinstance(t, EnumDef) else None
+
+    def flags(self, name: str | None) -> FlagsDef | None:
+        t = self.types.get(name) if name else None
+        return t if isinstance(t, FlagsDef) else None
