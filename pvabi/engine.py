@@ -19,7 +19,7 @@ from . import arch as archmod
 from . import expr
 from .arch import Arch, Scalar
 from .errors import InputError
-from .model import Abi, AliasDef, FieldDef, RecordDef
+from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, RecordDef
 
 MAX_LAYOUT_BYTES = 16 << 20
 MAX_NESTING = 64
@@ -93,6 +93,8 @@ class Member:
     align: int
     rtype: RType
     field: FieldDef
+    enum: EnumDef | None = None
+    flags: FlagsDef | None = None
 
     @property
     def size(self) -> int:
@@ -258,7 +260,7 @@ class Resolver:
                 raise self._err(rec, f, f"declared offset {declared}, but GCC places it at {at} on {arch}")
             if at > offset:
                 holes.append(Hole(offset, at - offset, prev.name if prev else None))
-            m = Member(f.name, at, a, t, f)
+            m = Member(f.name, at, a, t, f, self.abi.enum(f.enum), self.abi.flags(f.flags))
             self._check_values(rec, f, t)
             members.append(m)
             prev = m

@@ -218,7 +218,7 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=dims,
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
-            writer=f.get("writer"), reader=f.get("reader"), feature=f.get("feature"), since=f.get("since"),
+            writer=_party(f, t, "writer"), reader=_party(f, t, "reader"), feature=f.get("feature"), since=f.get("since"),
             only_arch=only, except_arch=excl,
         ))
     return RecordDef(
@@ -226,6 +226,12 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
         size=_per_arch(t.get("size")), writer=t.get("writer"), reader=t.get("reader"), arches=arches,
     )
+
+
+def _party(f: dict[str, Any], record: dict[str, Any], key: str) -> str:
+    """Who writes (reads) a field: its own word, else its record's, else both (none if reserved)."""
+    own = f.get(key) or record.get(key)
+    return str(own) if own else ("none" if "reserved" in f else "both")
 
 
 def _per_arch_names(value: dict[str, str]) -> PerArch:

@@ -49,8 +49,8 @@ class FieldDef:
     const: int | bytes | tuple[int, ...] | None = None
     enum: str | None = None
     flags: str | None = None
-    writer: str | None = None
-    reader: str | None = None
+    writer: str = "both"
+    reader: str = "both"
     feature: str | None = None
     since: str | None = None
     only_arch: frozenset[str] | None = None

@@ -1,0 +1,216 @@
+"""The ``pvabi`` command line: a thin layer over the library.
+
+Every command is a few library calls plus output. Exit codes: 0 ok, 1 findings,
+2 bad input or usage (always one line per problem, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import arch as archmod
+from .abiroot import WORKING, AbiRoot, find_root, load
+from .codec import ConstructCodec, inspect
+from .engine import Layout, Resolver
+from .errors import InputError, InputErrors, PvabiError
+from .model import Abi
+from .show import render_text
+from .show import to_json as show_json
+from .values import from_json, to_json
+from .versions import VersionIndex, freeze, write_atomic
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Keep the binary ABI between a hypervisor and its guests from breaking.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RootArg = Annotated[str | None, typer.Option("--root", help="Directory holding abi/ (or abi/ itself). "
+                                             "Default: found upward from the current directory.")]
+VersionOpt = Annotated[str, typer.Option("--version", "-V", help="A frozen version (v1.2, or v1 for the "
+                                         "newest v1.x) or 'working' for abi/layouts/.")]
+ArchOpt = Annotated[str | None, typer.Option("--arch", "-a", help="x86_32 (i386), x86_64, arm32, aarch64, "
+                                             "ppc64, s390x. Default: x86_64, or the layout's first architecture.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Stable JSON output (see docs/json.md).")]
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    """Turn pvabi errors into one-line messages and exit code 2."""
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputErrors as e:
+            _fail([str(x) for x in e.errors])
+        except PvabiError as e:
+            _fail([str(e)])
+    return wrapper  # type: ignore[return-value]
+
+
+def _layout(abi: Abi, name: str, arch: str | None) -> Layout:
+    rec = abi.record(name)
+    if rec is None:
+        known = ", ".join(sorted(r.name for r in abi.records()))
+        raise InputError(f"no layout named {name!r} in {abi.name} (layouts: {known})")
+    if arch is None:
+        arch = archmod.DEFAULT_ARCH if rec.exists_on(archmod.DEFAULT_ARCH) else sorted(rec.arches or ())[0]
+    try:
+        canonical = archmod.canonical(arch)
+    except KeyError:
+        raise InputError(f"unknown architecture {arch!r} (known: {', '.join(archmod.ARCHES)}; "
+                         f"aliases: {', '.join(archmod.ALIASES)})") from None
+    return Resolver(abi, canonical).layout(name)
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+@app.command(epilog="Example: pvabi validate    (or: pvabi validate path/to/repo)")
+@handles_errors
+def validate(root: Annotated[str | None, typer.Argument(help="Directory holding abi/, or abi/ itself.")] = None
+             ) -> None:
+    """Check every layout (schema, names, cycles, asserted offsets and sizes) and every frozen version."""
+    r = find_root(root)
+    problems: list[InputError] = []
+    abi = None
+    try:
+        abi = load(r, WORKING)
+    except InputErrors as e:
+        problems.extend(e.errors)
+    index = VersionIndex.read(r)
+    problems.extend(index.verify())
+    problems.extend(index.orphans())
+    for v in index.versions:
+        try:
+            load(r, v.name)
+        except InputErrors as e:
+            problems.extend(x for x in e.errors if "was modified" not in str(x) and "missing" not in str(x))
+    if problems:
+        raise InputErrors(problems)
+    assert abi is not None
+    typer.echo(f"ok: {len(abi.files)} layout files, {len(abi.records())} layouts, "
+               f"{len(index.versions)} frozen versions verified ({r.path})")
+
+
+@app.command(epilog="Example: pvabi show vcpu_info --arch x86_32")
+@handles_errors
+def show(layout: Annotated[str, typer.Argument(help="Layout (struct or union) name.")],
+         version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False, root: RootArg = None) -> None:
+    """A pahole-like map of a layout: offsets, sizes, holes, reserved regions, cache lines."""
+    lay = _layout(load(find_root(root), version), layout, arch)
+    if json_:
+        _emit_json(show_json(lay))
+    else:
+        typer.echo(render_text(lay), nl=False)
+
+
+@app.command(epilog="Example: pvabi decode vcpu_time_info image.bin --arch x86_32 --json")
+@handles_errors
+def decode(layout: Annotated[str, typer.Argument(help="Layout name.")],
+           image: Annotated[Path, typer.Argument(help="Binary image file.")],
+           version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False,
+           root: RootArg = None) -> None:
+    """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
+    lay = _layout(load(find_root(root), version), layout, arch)
+    try:
+        data = image.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read image: {e.strerror}", str(image)) from None
+    try:
+        values = ConstructCodec(lay).parse(data)
+    except PvabiError as e:
+        raise InputError(str(e), str(image)) from None
+    notes = inspect(lay, values)
+    if json_:
+        _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
+                    "values": to_json(lay, values), "notes": [str(n) for n in notes]})
+    else:
+        for line in _text_values(to_json(lay, values)):
+            typer.echo(line)
+        for n in notes:
+            typer.echo(f"note: {n}")
+    if notes:
+        raise typer.Exit(1)
+
+
+def _text_values(value: Any, prefix: str = "") -> list[str]:
+    if isinstance(value, dict) and not ({"hex"} <= value.keys() or "value" in value):
+        out = []
+        for k, v in value.items():
+            out.extend(_text_values(v, f"{prefix}.{k}" if prefix else k))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], (dict, list)):
+        return [line for i, v in enumerate(value) for line in _text_values(v, f"{prefix}[{i}]")]
+    return [f"{prefix} = {json.dumps(value)}"]
+
+
+@app.command(epilog="Example: pvabi encode vcpu_time_info values.json -o image.bin --arch x86_32")
+@handles_errors
+def encode(layout: Annotated[str, typer.Argument(help="Layout name.")],
+           values_file: Annotated[Path, typer.Argument(metavar="VALUES.json",
+                                                       help="Values as JSON (the shape decode --json prints).")],
+           output: Annotated[Path, typer.Option("--output", "-o", help="Image file to write.")],
+           version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None) -> None:
+    """Build an image from JSON values; reserved bytes and padding default to zero."""
+    lay = _layout(load(find_root(root), version), layout, arch)
+    try:
+        data = json.loads(values_file.read_text("utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", str(values_file)) from None
+    except ValueError as e:
+        raise InputError(f"malformed JSON: {e}", str(values_file)) from None
+    if isinstance(data, dict) and data.get("schema") == "pvabi.decode/1":
+        data = data.get("values")
+    try:
+        image = ConstructCodec(lay).build(from_json(lay, data))
+    except PvabiError as e:
+        raise InputError(str(e), str(values_file)) from None
+    write_atomic(output, image)
+    typer.echo(f"wrote {len(image)} bytes to {output}")
+
+
+@app.command(epilog="Example: pvabi versions --json")
+@handles_errors
+def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
+    """List the frozen versions, oldest first, with dates and summaries."""
+    index = VersionIndex.read(find_root(root))
+    if json_:
+        _emit_json({"schema": "pvabi.version-list/1",
+                    "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in index.versions]})
+        return
+    for v in index.versions:
+        typer.echo(f"{v.name:<8} {v.date}  {v.summary}")
+    typer.echo(f"{WORKING:<8} {'-':<10}  abi/layouts/ (not frozen)")
+
+
+@app.command(name="freeze", epilog='Example: pvabi freeze v2.1 --summary "Add the steal-time record"')
+@handles_errors
+def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.MINOR, above the last.")],
+               summary: Annotated[str, typer.Option("--summary", "-m", help="One-line summary.")] = "",
+               date: Annotated[str | None, typer.Option(help="Release date (YYYY-MM-DD); default today.")] = None,
+               root: RootArg = None) -> None:
+    """Snapshot the working layouts as a new, immutable, hash-locked version."""
+    r: AbiRoot = find_root(root)
+    v = freeze(r, version, summary, date)
+    typer.echo(f"froze {v.name}: {len(v.files)} files into {r.versions / v.name}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

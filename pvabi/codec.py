@@ -1,0 +1,133 @@
+"""Decode and encode images of a layout: bytes <-> plain values.
+
+``ConstructCodec`` is the reference (construct, optionally its compiled form).
+Every codec returns the plain values of ``values``; the image checks below
+(reserved bytes, unknown flag bits) read only those values and the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import construct as cs
+
+from .constructs import compiled_construct, layout_construct
+from .engine import ArrayType, Layout, Member, RecordType, RType
+from .errors import DecodeError, EncodeError
+from .values import EnumValue, FlagsValue
+
+
+class Codec(Protocol):
+    layout: Layout
+
+    def parse(self, data: bytes) -> dict[str, Any]: ...
+
+    def build(self, values: dict[str, Any]) -> bytes: ...
+
+
+class ConstructCodec:
+    def __init__(self, layout: Layout, compiled: bool = True) -> None:
+        self.layout = layout
+        self.construct = compiled_construct(layout) if compiled else layout_construct(layout)
+
+    def parse(self, data: bytes) -> dict[str, Any]:
+        check_length(self.layout, data)
+        try:
+            parsed = self.construct.parse(data)
+        except cs.ConstError as e:
+            raise DecodeError(f"{self.layout.name}: constant mismatch at {_path(e)}: {_msg(e)}") from None
+        except cs.ConstructError as e:
+            raise DecodeError(f"{self.layout.name}: {_path(e)}: {_msg(e)}") from None
+        return plain(self.layout, parsed)
+
+    def build(self, values: dict[str, Any]) -> bytes:
+        try:
+            data: bytes = self.construct.build(values)
+        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+            raise EncodeError(f"{self.layout.name}: cannot build: {_msg(e)}") from None
+        return data
+
+
+def check_length(layout: Layout, data: bytes) -> None:
+    if len(data) != layout.size:
+        word = "shorter" if len(data) < layout.size else "longer"
+        raise DecodeError(f"image is {len(data)} bytes, {word} than {layout.name} "
+                          f"({layout.size} bytes on {layout.arch})")
+
+
+def _path(e: Exception) -> str:
+    return str(getattr(e, "path", "") or "").replace("(parsing) -> ", "").replace(" -> ", ".") or "?"
+
+
+def _msg(e: Exception) -> str:
+    text = str(e).split("\n")[-1]
+    return text.split(": ", 1)[-1] if "(parsing)" in text or "(building)" in text else text
+
+
+def plain(layout: Layout, parsed: Any) -> dict[str, Any]:
+    """construct's Container -> plain values, guided by the model."""
+    out: dict[str, Any] = {}
+    if layout.kind == "union":
+        out["_raw"] = bytes(parsed["_raw"])
+    for key, value in parsed.items():
+        if key.startswith("_hole_"):
+            out[key] = bytes(value)
+    for m in layout.members:
+        out[m.name] = _plain_member(m, m.rtype, parsed[m.name])
+    if layout.kind != "union":
+        # keep the image order: holes sit between members
+        order = {k: i for i, k in enumerate(parsed.keys()) if not k.startswith("_io")}
+        out = dict(sorted(out.items(), key=lambda kv: order.get(kv[0], -1)))
+    return out
+
+
+def _plain_member(m: Member, t: RType, value: Any) -> Any:
+    if m.field.reserved is not None or isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(t, RecordType):
+        return plain(t.layout, value)
+    if isinstance(t, ArrayType):
+        return [_plain_member(m, t.elem, v) for v in value]
+    number = int(value.int) if hasattr(value, "int") else int(value)
+    if m.enum is not None:
+        return EnumValue(number, m.enum)
+    if m.flags is not None:
+        return FlagsValue(number, m.flags)
+    return number
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something an image does that its layout says writers must not do."""
+
+    path: str
+    offset: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path} (offset {self.offset}): {self.message}"
+
+
+def inspect(layout: Layout, values: dict[str, Any], base: int = 0, prefix: str = "") -> list[Note]:
+    """Reserved-zero bytes that are not zero, and flag bits no one defined."""
+    notes: list[Note] = []
+    for m in layout.members:
+        path = prefix + m.name
+        _inspect(m, m.rtype, values[m.name], base + m.offset, path, notes)
+    return notes
+
+
+def _inspect(m: Member, t: RType, value: Any, offset: int, path: str, notes: list[Note]) -> None:
+    if m.field.reserved == "zero":
+        if any(value):
+            first = next(i for i, b in enumerate(value) if b)
+            notes.append(Note(path, offset + first, "reserved must be zero, but is not"))
+        return
+    if isinstance(t, RecordType):
+        notes.extend(inspect(t.layout, value, offset, path + "."))
+    elif isinstance(t, ArrayType) and isinstance(value, list):
+        for i, v in enumerate(value):
+            _inspect(m, t.elem, v, offset + i * t.elem.size, f"{path}[{i}]", notes)
+    elif isinstance(value, FlagsValue) and value.unknown and m.flags and m.flags.reserved_bits == "zero":
+        notes.append(Note(path, offset, f"undefined flag bits {value.unknown:#x} set in {m.flags.name}"))

@@ -1,0 +1,79 @@
+"""Resolved layouts -> ``construct`` structs: the reference parser and builder.
+
+One construct per (layout, architecture), byte-exact in both directions: GCC's
+padding is kept as ``_hole_<offset>`` fields, reserved regions as raw bytes, a
+union as its raw bytes plus every member's view of them. Enums use construct's
+``Enum``; constants use ``Const``, so an image without its magic does not parse.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import construct as cs
+
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
+from .values import hole_key
+
+_FMT = {(1, False): "B", (2, False): "H", (4, False): "L", (8, False): "Q",
+        (1, True): "b", (2, True): "h", (4, True): "l", (8, True): "q"}
+
+
+def scalar_construct(t: ScalarType) -> cs.Construct:
+    return cs.FormatField("<" if t.endian == "little" else ">", _FMT[(t.size, t.scalar.signed)])
+
+
+def _is_char_array(t: RType) -> bool:
+    return isinstance(t, ArrayType) and isinstance(t.elem, ScalarType) and t.elem.scalar.char
+
+
+def type_construct(t: RType, m: Member | None = None) -> cs.Construct:
+    if isinstance(t, RecordType):
+        return layout_construct(t.layout)
+    if isinstance(t, ArrayType):
+        if _is_char_array(t):
+            return cs.Bytes(t.count)
+        return cs.Array(t.count, type_construct(t.elem, m))
+    sub = scalar_construct(t)
+    if m is not None and m.enum is not None:
+        return cs.Enum(sub, **dict(m.enum.values))
+    return sub
+
+
+def member_construct(m: Member) -> cs.Construct:
+    if m.field.reserved is not None:
+        return cs.Default(cs.Bytes(m.size), bytes(m.size))
+    sub = type_construct(m.rtype, m)
+    const = m.field.const
+    if const is None:
+        return sub
+    if isinstance(const, int):
+        return cs.Const(const, sub)
+    if _is_char_array(m.rtype):
+        return cs.Const(bytes(const).ljust(m.size, b"\0"), sub)
+    assert isinstance(m.rtype, ArrayType)
+    return cs.Const(list(const) + [0] * (m.rtype.count - len(const)), sub)
+
+
+@lru_cache(maxsize=1024)
+def layout_construct(layout: Layout) -> cs.Construct:
+    """The construct for one layout (cached: layouts are immutable and hashable)."""
+    if layout.kind == "union":
+        views = [m.name / member_construct(m) for m in layout.members]
+        return cs.Padded(layout.size, cs.Union(0, "_raw" / cs.Bytes(layout.size), *views))
+    fields = []
+    holes = {h.offset: h for h in layout.holes}
+    for m in layout.members:
+        for h in [h for off, h in holes.items() if off < m.offset and not h.tail]:
+            fields.append(hole_key(h.offset) / cs.Default(cs.Bytes(h.size), bytes(h.size)))
+            del holes[h.offset]
+        fields.append(m.name / member_construct(m))
+    for h in holes.values():
+        fields.append(hole_key(h.offset) / cs.Default(cs.Bytes(h.size), bytes(h.size)))
+    return cs.Struct(*fields)
+
+
+@lru_cache(maxsize=1024)
+def compiled_construct(layout: Layout) -> cs.Construct:
+    """construct's compiled form of the same struct (generated Python, much faster)."""
+    return layout_construct(layout).compile()

@@ -1,0 +1,128 @@
+"""``pvabi show``: a pahole-like map of one layout, as text or stable JSON.
+
+The JSON form (schema id ``pvabi.show/1``) is documented in docs/json.md; its
+keys and their order do not change within a schema version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cgen import c_declarator, c_type
+from .engine import ArrayType, Layout, Member, RecordType, RType
+
+CACHELINE = 64
+SHOW_SCHEMA = "pvabi.show/1"
+
+
+def _type_text(t: RType) -> str:
+    dims = "".join(f"[{d}]" for d in t.dims) if isinstance(t, ArrayType) else ""
+    return c_type(t) + dims
+
+
+def _tags(m: Member) -> str:
+    f = m.field
+    tags = []
+    if f.reserved:
+        tags.append(f"reserved:{f.reserved}")
+    if f.const is not None:
+        tags.append("const=" + (f"{f.const:#x}" if isinstance(f.const, int) else repr(bytes(f.const))))
+    if m.enum:
+        tags.append(f"enum {m.enum.name}")
+    if m.flags:
+        tags.append(f"flags {m.flags.name}")
+    if not f.reserved and not isinstance(m.rtype, RecordType):
+        tags.append(f"w:{f.writer} r:{f.reader}")
+    if f.feature:
+        tags.append(f"gated by {f.feature}")
+    return ("  [" + ", ".join(tags) + "]") if tags else ""
+
+
+def render_text(layout: Layout) -> str:
+    lines = [f"{layout.kind} {layout.name} {{  /* {layout.arch}: size {layout.size}, align {layout.align} */",
+             f"    /* {'offset':>6} {'size':>6}  type and name */"]
+    _render(layout, 0, 1, lines, [0])
+    holes = [h for h in layout.holes if not h.tail]
+    tail = sum(h.size for h in layout.holes if h.tail)
+    lines.append(f"    /* size: {layout.size}, cachelines: {-(-layout.size // CACHELINE)}, "
+                 f"members: {len(layout.members)} */")
+    lines.append(f"    /* holes: {len(holes)}, sum holes: {sum(h.size for h in holes)}, "
+                 f"reserved: {_reserved_bytes(layout)}, tail padding: {tail} */")
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
+def _render(layout: Layout, base: int, depth: int, lines: list[str], line_mark: list[int]) -> None:
+    indent = "    " * depth
+    events: list[tuple[int, int, Any]] = [(m.offset, 1, m) for m in layout.members]
+    events += [(h.offset, 0 if not h.tail else 2, h) for h in layout.holes]
+    for offset, _, item in sorted(events, key=lambda e: (e[0], e[1])):
+        at = base + offset
+        while line_mark[0] + CACHELINE <= at:
+            line_mark[0] += CACHELINE
+            lines.append(f"{indent}/* --- cacheline {line_mark[0] // CACHELINE} boundary ({line_mark[0]} bytes) --- */")
+        if not isinstance(item, Member):
+            what = "padding at the end" if item.tail else "hole"
+            lines.append(f"{indent}/* {at:>6} {item.size:>6}  XXX {item.size}-byte {what} */")
+            continue
+        m = item
+        t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
+        lines.append(f"{indent}/* {at:>6} {m.size:>6} */ {c_declarator(m.name, m.rtype)};{_tags(m)}")
+        if isinstance(t, RecordType) and not isinstance(m.rtype, ArrayType) and t.layout.members:
+            _render(t.layout, at, depth + 1, lines, line_mark)
+
+
+def _reserved_bytes(layout: Layout) -> int:
+    total = 0
+    for m in layout.members:
+        if m.field.reserved:
+            total += m.size
+        elif isinstance(m.rtype, RecordType):
+            total += _reserved_bytes(m.rtype.layout)
+    return total
+
+
+def to_json(layout: Layout) -> dict[str, Any]:
+    return {"schema": SHOW_SCHEMA, **_layout_json(layout)}
+
+
+def _layout_json(layout: Layout) -> dict[str, Any]:
+    d = layout.definition
+    return {
+        "name": layout.name,
+        "kind": layout.kind,
+        "arch": layout.arch,
+        "size": layout.size,
+        "align": layout.align,
+        "packed": d.packed,
+        "doc": d.doc,
+        "source": d.source,
+        "members": [_member_json(m) for m in layout.members],
+        "holes": [{"offset": h.offset, "size": h.size, "after": h.after, "tail": h.tail} for h in layout.holes],
+    }
+
+
+def _member_json(m: Member) -> dict[str, Any]:
+    f = m.field
+    t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
+    const: Any = f.const
+    if isinstance(const, (bytes, tuple)):
+        const = list(const)
+    out: dict[str, Any] = {
+        "name": m.name,
+        "offset": m.offset,
+        "size": m.size,
+        "align": m.align,
+        "type": _type_text(m.rtype),
+        "dims": list(m.rtype.dims) if isinstance(m.rtype, ArrayType) else [],
+        "reserved": f.reserved,
+        "const": const,
+        "enum": m.enum.name if m.enum else None,
+        "flags": m.flags.name if m.flags else None,
+        "writer": f.writer,
+        "reader": f.reader,
+        "feature": f.feature,
+        "doc": f.doc,
+        "layout": _layout_json(t.layout) if isinstance(t, RecordType) else None,
+    }
+    return out

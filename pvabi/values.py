@@ -1,0 +1,194 @@
+"""Plain Python values of decoded images, and their JSON form.
+
+A decoded layout is a dict of member name to value: ``int`` for integers,
+``EnumValue``/``FlagsValue`` (ints that also carry names) for enum and flags
+fields, ``bytes`` for char arrays and reserved regions, lists for arrays,
+dicts for nested structs and unions. Padding GCC inserts is kept under
+``_hole_<offset>`` keys (and a union's bytes under ``_raw``) so an image
+rebuilds byte for byte. Both codecs (construct and the struct fast path) produce
+exactly these values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType, int_range
+from .errors import EncodeError
+from .model import EnumDef, FlagsDef
+
+JsonValue = Any
+
+
+class EnumValue(int):
+    """An enum field's number, with its name (None for a value the enum does not define)."""
+
+    name: str | None
+
+    def __new__(cls, value: int, enum: EnumDef) -> EnumValue:
+        obj = super().__new__(cls, value)
+        obj.name = enum.name_of(value)
+        return obj
+
+    def __repr__(self) -> str:
+        return f"{int(self)}({self.name or '?'})"
+
+
+class FlagsValue(int):
+    """A flags field's number, with the names of its set bits and any unnamed bits."""
+
+    names: tuple[str, ...]
+    unknown: int
+
+    def __new__(cls, value: int, flags: FlagsDef) -> FlagsValue:
+        obj = super().__new__(cls, value)
+        obj.names = flags.names_of(value)
+        obj.unknown = value & ~flags.mask
+        return obj
+
+    def __repr__(self) -> str:
+        return f"{int(self):#x}({'|'.join(self.names) or '0'})"
+
+
+def hole_key(offset: int) -> str:
+    return f"_hole_{offset}"
+
+
+def is_opaque(m: Member) -> bool:
+    """Reserved members decode as raw bytes: their content has no meaning to interpret."""
+    return m.field.reserved is not None
+
+
+# --- JSON ------------------------------------------------------------------
+
+def to_json(layout: Layout, values: dict[str, Any], holes: str = "nonzero") -> dict[str, JsonValue]:
+    """The JSON form of decoded values; ``holes`` is "all", "nonzero" or "none"."""
+    out: dict[str, JsonValue] = {}
+    for key, value in values.items():
+        if key.startswith("_hole_") or key == "_raw":
+            if holes == "all" or (holes == "nonzero" and any(value)):
+                out[key] = _bytes_json(value)
+            continue
+        m = layout.member(key)
+        out[key] = _value_json(m.rtype if m else None, value, holes)
+    return out
+
+
+def _value_json(t: RType | None, value: Any, holes: str) -> JsonValue:
+    if isinstance(value, EnumValue):
+        return {"value": int(value), "name": value.name}
+    if isinstance(value, FlagsValue):
+        return {"value": int(value), "set": list(value.names), "unknown": value.unknown}
+    if isinstance(value, (bytes, bytearray)):
+        return _bytes_json(bytes(value))
+    if isinstance(value, list):
+        elem = t.elem if isinstance(t, ArrayType) else None
+        return [_value_json(elem, v, holes) for v in value]
+    if isinstance(value, dict):
+        assert isinstance(t, RecordType)
+        return to_json(t.layout, value, holes)
+    return int(value)
+
+
+def _bytes_json(b: bytes) -> JsonValue:
+    text = b.rstrip(b"\0")
+    if text and all(32 <= c < 127 for c in text):
+        return {"hex": b.hex(), "text": text.decode("ascii")}
+    return {"hex": b.hex()}
+
+
+def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]:
+    """Values for ``Codec.build`` from their JSON form; EncodeError names the field at fault."""
+    where = path or layout.name
+    if not isinstance(data, dict):
+        raise EncodeError(f"{where}: expected an object for {layout.kind} {layout.name}")
+    known = {m.name for m in layout.members}
+    for key in data:
+        if key not in known and not key.startswith("_hole_") and key != "_raw":
+            raise EncodeError(f"{where}.{key}: {layout.name} has no member {key!r}")
+    out: dict[str, Any] = {}
+    if layout.kind == "union":
+        given = [m for m in layout.members if m.name in data]
+        if "_raw" in data:
+            out["_raw"] = _bytes_from(data["_raw"], layout.size, f"{where}._raw")
+        elif len(given) != 1:
+            raise EncodeError(f"{where}: a union takes exactly one member (or _raw), got {len(given)}")
+    for key, value in data.items():
+        if key.startswith("_hole_"):
+            out[key] = _bytes_from(value, _hole_size(layout, key, where), f"{where}.{key}")
+    for m in layout.members:
+        mpath = f"{where}.{m.name}"
+        if m.name not in data:
+            if layout.kind == "union" or is_opaque(m) or m.field.const is not None:
+                continue
+            raise EncodeError(f"{mpath}: missing (every non-reserved, non-constant member needs a value)")
+        out[m.name] = (_bytes_from(data[m.name], m.size, mpath) if is_opaque(m)
+                       else _from(m.rtype, data[m.name], mpath, m))
+    return out
+
+
+def _hole_size(layout: Layout, key: str, where: str) -> int:
+    try:
+        offset = int(key[len("_hole_"):])
+    except ValueError:
+        offset = -1
+    for h in layout.holes:
+        if h.offset == offset:
+            return h.size
+    raise EncodeError(f"{where}.{key}: {layout.name} has no padding at that offset")
+
+
+def _from(t: RType, value: JsonValue, path: str, m: Member) -> Any:
+    if isinstance(t, RecordType):
+        return from_json(t.layout, value, path)
+    if isinstance(t, ArrayType):
+        if isinstance(t.elem, ScalarType) and t.elem.scalar.char:
+            return _bytes_from(value, t.count, path)
+        if not isinstance(value, list) or len(value) != t.count:
+            raise EncodeError(f"{path}: expected a list of {t.count} elements")
+        return [_from(t.elem, v, f"{path}[{i}]", m) for i, v in enumerate(value)]
+    return _int_from(t, value, path, m)
+
+
+def _int_from(t: ScalarType, value: JsonValue, path: str, m: Member) -> int:
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    elif isinstance(value, dict) and "set" in value:
+        value = value["set"]
+    if isinstance(value, str) and m.enum is not None:
+        number = m.enum.value_of(value)
+        if number is None:
+            raise EncodeError(f"{path}: {value!r} is not a value of enum {m.enum.name}")
+        value = number
+    elif isinstance(value, list) and m.flags is not None:
+        bits = dict(m.flags.bits)
+        unknown = [v for v in value if v not in bits]
+        if unknown:
+            raise EncodeError(f"{path}: {unknown[0]!r} is not a bit of flags {m.flags.name}")
+        value = sum(1 << bits[v] for v in value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EncodeError(f"{path}: expected an integer, got {value!r}")
+    lo, hi = int_range(t.scalar)
+    if not lo <= value <= hi:
+        raise EncodeError(f"{path}: value {value} out of range for {t.spelled} ({lo}..{hi})")
+    return value
+
+
+def _bytes_from(value: JsonValue, size: int, path: str) -> bytes:
+    if isinstance(value, dict) and "hex" in value:
+        try:
+            b = bytes.fromhex(value["hex"])
+        except (ValueError, TypeError):
+            raise EncodeError(f"{path}: invalid hex") from None
+    elif isinstance(value, str):
+        try:
+            b = value.encode("ascii")
+        except UnicodeEncodeError:
+            raise EncodeError(f"{path}: text must be ASCII") from None
+    elif isinstance(value, list) and all(isinstance(v, int) and 0 <= v <= 255 for v in value):
+        b = bytes(value)
+    else:
+        raise EncodeError(f"{path}: expected text, {{\"hex\": ...}} or a list of bytes")
+    if len(b) > size:
+        raise EncodeError(f"{path}: {len(b)} bytes do not fit in {size}")
+    return b.ljust(size, b"\0")
