@@ -30,7 +30,7 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 
 def c_type(t: RType) -> str:
     if isinstance(t, ScalarType):
-        return t.spelled if t.spelled not in C_NAMES else C_NAMES[t.spelled]
+        return C_NAMES.get(t.spelled, t.spelled)
     if isinstance(t, RecordType):
         return f"{t.layout.kind} {t.layout.name}"
     return c_type(t.leaf)

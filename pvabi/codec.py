@@ -35,10 +35,15 @@ class ConstructCodec:
         check_length(self.layout, data)
         try:
             parsed = self.construct.parse(data)
-        except cs.ConstError as e:
-            raise DecodeError(f"{self.layout.name}: constant mismatch at {_path(e)}: {_msg(e)}") from None
-        except cs.ConstructError as e:
-            raise DecodeError(f"{self.layout.name}: {_path(e)}: {_msg(e)}") from None
+        except cs.ConstructError:
+            # construct's compiled parsers lose the path; the interpreted one says where and what.
+            try:
+                layout_construct(self.layout).parse(data)
+            except cs.ConstError as e:
+                raise DecodeError(f"{self.layout.name}.{_path(e)}: constant mismatch: {_msg(e)}") from None
+            except cs.ConstructError as e:
+                raise DecodeError(f"{self.layout.name}.{_path(e)}: {_msg(e)}") from None
+            raise
         return plain(self.layout, parsed)
 
     def build(self, values: dict[str, Any]) -> bytes:
@@ -62,6 +67,7 @@ def _path(e: Exception) -> str:
 
 def _msg(e: Exception) -> str:
     text = str(e).split("\n")[-1]
+    text = text.replace("parsing expected", "expected").replace("but parsed", "but the image has")
     return text.split(": ", 1)[-1] if "(parsing)" in text or "(building)" in text else text
 
 

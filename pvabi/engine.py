@@ -174,7 +174,8 @@ class Resolver:
             raise InputError(f"no layout named {name!r}")
         if not rec.exists_on(self.arch.name):
             raise InputError(f"layout {name!r} does not exist on {self.arch.name} "
-                             f"(its file lists {', '.join(sorted(rec.arches or ()))})", rec.loc.file, rec.loc.line, name)
+                             f"(its file lists {', '.join(sorted(rec.arches or ()))})",
+                             rec.loc.file, rec.loc.line, name)
         if depth > MAX_NESTING:
             raise InputError(f"nested deeper than {MAX_NESTING} levels", rec.loc.file, rec.loc.line, name)
         layout = self._lay_out(rec, depth)
@@ -252,7 +253,7 @@ class Resolver:
             if f.aligned:
                 a = max(a, f.aligned)
             at = 0 if rec.kind == "union" else _round_up(offset, a)
-            declared = f.offset.get(arch) if f.offset else None
+            declared = f.offset.get_int(arch) if f.offset else None
             if declared is not None and declared != at:
                 if prev is not None and declared < prev.end and rec.kind == "struct":
                     raise self._err(rec, f, f"declared offset {declared} overlaps field {prev.name!r} "
@@ -276,7 +277,7 @@ class Resolver:
         total = _round_up(size, align)
         if total > size:
             holes.append(Hole(size, total - size, prev.name if prev else None, tail=True))
-        declared_size = rec.size.get(arch) if rec.size else None
+        declared_size = rec.size.get_int(arch) if rec.size else None
         if declared_size is not None and declared_size != total:
             raise InputError(f"declared size {declared_size}, but GCC lays it out in {total} bytes on {arch}",
                              rec.loc.file, rec.loc.line, f"{rec.name}.size")
@@ -292,7 +293,8 @@ class Resolver:
             enum = self.abi.enum(f.enum)
             for name, value in enum.values if enum else ():
                 if not lo <= value <= hi:
-                    raise self._err(rec, f, f"enum value {name}={value} does not fit {leaf.spelled} on {self.arch.name}")
+                    raise self._err(rec, f, f"enum value {name}={value} does not fit {leaf.spelled} "
+                                            f"on {self.arch.name}")
             flags = self.abi.flags(f.flags)
             for name, bit in flags.bits if flags else ():
                 if bit >= leaf.size * 8:

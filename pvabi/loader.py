@@ -8,6 +8,7 @@ and sizes, bounds). Nothing here computes offsets itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import cache
 from importlib import resources
@@ -24,12 +25,13 @@ from .yamlsafe import Document, load_file
 
 MAX_FILES = 256
 RESERVED_NAMES = ("_raw",)
-C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if inline "
-    "int long register restrict return short signed sizeof static struct switch typedef union unsigned "
-    "void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn "
-    "_Static_assert _Thread_local".split()
-)
+C_KEYWORDS = frozenset((
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn",
+    "_Static_assert", "_Thread_local",
+))
 
 
 @cache
@@ -202,7 +204,8 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             first = seen_names[fname][0]
             errors.append(InputError(f"duplicate field name (first at line {first}) on {', '.join(sorted(clash))}",
                                      floc.file, floc.line, where))
-        seen_names[fname] = (seen_names.get(fname, (floc.line, set()))[0], seen_names.get(fname, (0, set()))[1] | present)
+        first_line, arches_seen = seen_names.get(fname, (floc.line, set()))
+        seen_names[fname] = (first_line, arches_seen | present)
         if fname in RESERVED_NAMES or fname.startswith("_hole_") or fname in C_KEYWORDS:
             errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
         dims = f.get("count", ())
@@ -218,7 +221,8 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=dims,
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
-            writer=_party(f, t, "writer"), reader=_party(f, t, "reader"), feature=f.get("feature"), since=f.get("since"),
+            writer=_party(f, t, "writer"), reader=_party(f, t, "reader"),
+            feature=f.get("feature"), since=f.get("since"),
             only_arch=only, except_arch=excl,
         ))
     return RecordDef(
@@ -258,7 +262,7 @@ def _check_references(abi: Abi) -> list[InputError]:
             where = f"{t.name}.{f.name}"
             if not known(f.type):
                 errors.append(InputError(f"unknown type {f.type!r}", f.loc.file, f.loc.line, where))
-            elif isinstance(abi.types[f.type] if f.type in abi.types else None, (EnumDef, FlagsDef)):
+            elif isinstance(abi.types.get(f.type, None), (EnumDef, FlagsDef)):
                 errors.append(InputError(f"{f.type!r} is an {type(abi.types[f.type]).__name__[:-3].lower()}; "
                                          f"give an integer type and `enum:`/`flags:` {f.type}",
                                          f.loc.file, f.loc.line, where))
@@ -294,10 +298,8 @@ def _cycles(abi: Abi) -> list[InputError]:
                 deps.append(f.type)
                 for d in f.dims:
                     if isinstance(d, str):
-                        try:
+                        with contextlib.suppress(expr.ExprError):
                             deps.extend(sorted(expr.names(expr.parse(d))))
-                        except expr.ExprError:
-                            pass
             edges[t.name] = deps
     errors = []
     state: dict[str, int] = {}

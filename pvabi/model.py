@@ -34,6 +34,10 @@ class PerArch:
         found = dict(self.values)
         return found.get(arch, found.get("default"))
 
+    def get_int(self, arch: str) -> int | None:
+        value = self.get(arch)
+        return value if isinstance(value, int) else None
+
 
 @dataclass(frozen=True)
 class FieldDef:

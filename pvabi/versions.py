@@ -173,7 +173,7 @@ def freeze(root: AbiRoot, name: str, summary: str = "", date: str | None = None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    version = Version(name, date or dt.datetime.now(dt.timezone.utc).date().isoformat(), summary, files)
+    version = Version(name, date or dt.datetime.now(dt.UTC).date().isoformat(), summary, files)
     new_index = VersionIndex(root, (*index.versions, version))
     write_atomic(new_index.path, (json.dumps(new_index.to_json(), indent=2) + "\n").encode())
     return version

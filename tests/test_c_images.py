@@ -41,8 +41,11 @@ def _value(path: str, t: ScalarType) -> int:
 def _leaf_assignments(leaf: Leaf) -> list[tuple[str, Any]]:
     """(C lvalue, expected value) for every scalar element of a leaf."""
     m = leaf.member
-    if m.field.const is not None:
-        return []  # constants: C must store the declared value; checked via decode
+    const = m.field.const
+    if isinstance(const, int):
+        return [(leaf.path, const)]
+    if const is not None:
+        return [(f"{leaf.path}[{i}]", b) for i, b in enumerate(bytes(const))]
     if isinstance(leaf.rtype, ScalarType):
         return [(leaf.path, _value(leaf.path, leaf.rtype))]
     elem = leaf.rtype.leaf
@@ -69,13 +72,14 @@ def _program(layout: Layout, abi_decls: str) -> tuple[str, dict[str, int]]:
             continue  # left at the fill byte
         elem = leaf.rtype if isinstance(leaf.rtype, ScalarType) else leaf.rtype.leaf
         assert isinstance(elem, ScalarType)
-        if isinstance(leaf.rtype, ArrayType) and elem.scalar.char:
+        if isinstance(leaf.rtype, ArrayType) and elem.scalar.char and leaf.member.field.const is None:
             continue  # text: left at the fill byte too
         for lvalue, v in _leaf_assignments(leaf):
             body.append(f"    s.{lvalue} = {_c_literal(v, elem)};")
             expected[lvalue] = v
     body.append("    fwrite(&s, 1, sizeof s, stdout);")
-    src = "#include <stdio.h>\n#include <string.h>\n" + abi_decls + f"int main(void) {{\n{chr(10).join(body)}\n    return 0;\n}}\n"
+    main = "int main(void) {\n" + "\n".join(body) + "\n    return 0;\n}\n"
+    src = "#include <stdio.h>\n#include <string.h>\n" + abi_decls + main
     return src, expected
 
 
@@ -139,7 +143,8 @@ def test_c_written_images_decode_to_c_values(arch: str, tmp_path: Path) -> None:
         values = ConstructCodec(layout).parse(image)
         _, expected = _program(layout, "")
         for lvalue, v in expected.items():
-            assert _lookup(values, lvalue) == v, f"{layout.name}.{lvalue} on {arch}"
+            got = _lookup(values, lvalue)  # an element of a byte string is its byte value
+            assert got == v, f"{layout.name}.{lvalue} on {arch}"
         for key, hole in values.items():
             if key.startswith("_hole_"):
                 assert hole == bytes([FILL]) * len(hole), f"{layout.name}.{key}"
