@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pvabi.abiroot import AbiRoot, load  # noqa: E402
-from pvabi.codec import ConstructCodec  # noqa: E402
-from pvabi.engine import Resolver  # noqa: E402
+from pvabi.abiroot import AbiRoot, load
+from pvabi.codec import ConstructCodec
+from pvabi.engine import Resolver
 
 # vcpu_time_info on x86_64, written by hand from the public header: the baseline.
 _TIME = struct.Struct("<I4sQQIbB2s")

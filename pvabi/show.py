@@ -31,7 +31,8 @@ def _tags(m: Member) -> str:
         tags.append(f"enum {m.enum.name}")
     if m.flags:
         tags.append(f"flags {m.flags.name}")
-    if not f.reserved and not isinstance(m.rtype, RecordType):
+    leaf = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
+    if not f.reserved and not isinstance(leaf, RecordType):
         tags.append(f"w:{f.writer} r:{f.reader}")
     if f.feature:
         tags.append(f"gated by {f.feature}")
@@ -58,9 +59,10 @@ def _render(layout: Layout, base: int, depth: int, lines: list[str], line_mark: 
     events += [(h.offset, 0 if not h.tail else 2, h) for h in layout.holes]
     for offset, _, item in sorted(events, key=lambda e: (e[0], e[1])):
         at = base + offset
-        while line_mark[0] + CACHELINE <= at:
-            line_mark[0] += CACHELINE
-            lines.append(f"{indent}/* --- cacheline {line_mark[0] // CACHELINE} boundary ({line_mark[0]} bytes) --- */")
+        boundary = at // CACHELINE * CACHELINE
+        if boundary > line_mark[0]:  # one mark per member, as pahole does, however many lines it spans
+            line_mark[0] = boundary
+            lines.append(f"{indent}/* --- cacheline {boundary // CACHELINE} boundary ({boundary} bytes) --- */")
         if not isinstance(item, Member):
             what = "padding at the end" if item.tail else "hole"
             lines.append(f"{indent}/* {at:>6} {item.size:>6}  XXX {item.size}-byte {what} */")
