@@ -7,6 +7,7 @@ Every command is a few library calls plus output. Exit codes: 0 ok, 1 findings,
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -127,9 +128,14 @@ def decode(layout: Annotated[str, typer.Argument(help="Layout name.")],
     """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
     lay = _layout(load(find_root(root), version), layout, arch)
     try:
-        data = image.read_bytes()
+        with image.open("rb") as f:
+            data = f.read(lay.size + 1)  # one byte more tells "too long" without reading a huge file
+            on_disk = os.fstat(f.fileno()).st_size
     except OSError as e:
         raise InputError(f"cannot read image: {e.strerror}", str(image)) from None
+    if len(data) > lay.size:
+        size = f"{on_disk} bytes" if on_disk > lay.size else f"more than {lay.size} bytes"
+        raise InputError(f"image is {size}, longer than {lay.name} ({lay.size} bytes on {lay.arch})", str(image))
     try:
         values = ConstructCodec(lay).parse(data)
     except PvabiError as e:
@@ -171,7 +177,7 @@ def encode(layout: Annotated[str, typer.Argument(help="Layout name.")],
         data = json.loads(values_file.read_text("utf-8"))
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(values_file)) from None
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise InputError(f"malformed JSON: {e}", str(values_file)) from None
     if isinstance(data, dict) and data.get("schema") == "pvabi.decode/1":
         data = data.get("values")
@@ -179,7 +185,10 @@ def encode(layout: Annotated[str, typer.Argument(help="Layout name.")],
         image = ConstructCodec(lay).build(from_json(lay, data))
     except PvabiError as e:
         raise InputError(str(e), str(values_file)) from None
-    write_atomic(output, image)
+    try:
+        write_atomic(output, image)
+    except OSError as e:
+        raise InputError(f"cannot write image: {e.strerror}", str(output)) from None
     typer.echo(f"wrote {len(image)} bytes to {output}")
 
 

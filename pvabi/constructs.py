@@ -75,5 +75,12 @@ def layout_construct(layout: Layout) -> cs.Construct:
 
 @lru_cache(maxsize=1024)
 def compiled_construct(layout: Layout) -> cs.Construct:
-    """construct's compiled form of the same struct (generated Python, much faster)."""
-    return layout_construct(layout).compile()
+    """construct's compiled form of the same struct (generated Python, much faster).
+
+    construct cannot compile every struct (a union's size depends on what is
+    built); those keep the interpreted form, which is the reference anyway.
+    """
+    try:
+        return layout_construct(layout).compile()
+    except cs.ConstructError:
+        return layout_construct(layout)

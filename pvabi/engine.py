@@ -331,8 +331,11 @@ def layout_of(abi: Abi, name: str, arch: str) -> Layout:
 
 
 def check_all(abi: Abi) -> list[InputError]:
-    """Lay out every record on every architecture it exists on; collect every problem."""
-    errors: list[InputError] = []
+    """Lay out every record on every architecture it exists on; collect every problem.
+
+    A problem that recurs on several architectures is reported once, naming them.
+    """
+    found: dict[tuple[str | None, int | None, str | None, str], list[str]] = {}
     for a in archmod.ARCHES:
         r = Resolver(abi, a)
         for rec in abi.records():
@@ -341,5 +344,10 @@ def check_all(abi: Abi) -> list[InputError]:
             try:
                 r.layout(rec.name)
             except InputError as e:
-                errors.append(e)
+                key = (e.file, e.line, e.field, e.message.replace(f" on {a}", " on {arches}"))
+                found.setdefault(key, []).append(a)
+    errors = []
+    for (file, line, field, message), arches in found.items():
+        where = ", ".join(arches) if len(arches) < len(archmod.ARCHES) else "every architecture"
+        errors.append(InputError(message.replace("{arches}", where), file, line, field))
     return errors

@@ -16,10 +16,15 @@ _OPS: dict[type, Callable[[int, int], int]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
-    ast.FloorDiv: lambda a, b: a // b,
-    ast.Div: lambda a, b: a // b,
-    ast.Mod: lambda a, b: a % b,
+    ast.Div: lambda a, b: _c_div(a, b),
+    ast.Mod: lambda a, b: a - _c_div(a, b) * b,
 }
+
+
+def _c_div(a: int, b: int) -> int:
+    """C's integer division: the quotient truncated toward zero (Python's // floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
 _FUNCS = ("sizeof", "alignof")
 
 
@@ -60,7 +65,7 @@ def evaluate(tree: ast.expr, sizeof: Callable[[str], int], alignof: Callable[[st
     if isinstance(tree, ast.BinOp):
         a = evaluate(tree.left, sizeof, alignof)
         b = evaluate(tree.right, sizeof, alignof)
-        if isinstance(tree.op, (ast.FloorDiv, ast.Div, ast.Mod)) and b == 0:
+        if isinstance(tree.op, (ast.Div, ast.Mod)) and b == 0:
             raise ExprError("division by zero")
         return _OPS[type(tree.op)](a, b)
     assert isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)

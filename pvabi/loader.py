@@ -26,6 +26,9 @@ from .yamlsafe import Document, load_file
 MAX_FILES = 256
 RESERVED_NAMES = ("_raw",)
 C_KEYWORDS = frozenset((
+    # names the generated C uses or that GNU C / C23 reserve
+    "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t", "uintptr_t",
+    "bool", "true", "false", "alignof", "alignas", "static_assert", "nullptr", "typeof", "asm", "thread_local",
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
     "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
     "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
@@ -76,7 +79,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
         docs.append(doc)
     abi, def_errors = _build(docs, name)
     errors.extend(def_errors)
-    if errors:
+    if def_errors:
         return None, errors
     # Offsets and sizes are only known per architecture: run the engine on all of them.
     from .engine import check_all

@@ -162,7 +162,7 @@ def _int_from(t: ScalarType, value: JsonValue, path: str, m: Member) -> int:
         value = number
     elif isinstance(value, list) and m.flags is not None:
         bits = dict(m.flags.bits)
-        unknown = [v for v in value if v not in bits]
+        unknown = [v for v in value if not isinstance(v, str) or v not in bits]
         if unknown:
             raise EncodeError(f"{path}: {unknown[0]!r} is not a bit of flags {m.flags.name}")
         value = sum(1 << bits[v] for v in value)

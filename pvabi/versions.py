@@ -69,7 +69,9 @@ class VersionIndex:
                 raise InputError(f"unknown index schema {data.get('schema')!r}", shown)
             versions = tuple(Version(v["name"], v["date"], v.get("summary", ""), dict(v["files"]))
                              for v in data["versions"])
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except OSError as e:
+            raise InputError(f"cannot read version index: {e.strerror}", shown) from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
             raise InputError(f"malformed version index: {e}", shown) from None
         for v in versions:
             parse_name(v.name)
@@ -139,6 +141,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old or the new content, never a mix."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates 0600; give the file the mode an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

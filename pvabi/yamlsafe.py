@@ -54,12 +54,11 @@ def load_file(path: Path, display: str | None = None) -> Document:
     name = display or str(path)
     try:
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit", name)
+        text = path.read_bytes().decode("utf-8")
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", name) from None
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit", name)
-    try:
-        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text (byte {e.start})", name) from None
     return load_text(text, name)
@@ -70,6 +69,9 @@ def load_text(text: str, name: str) -> Document:
         raise InputError(f"text is larger than the {MAX_FILE_BYTES}-byte limit", name)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # PyYAML's parser recurses per nesting level; it gives up before our own depth check can.
+        raise InputError(f"YAML nested too deeply (more than {MAX_DEPTH} levels are never needed)", name) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None

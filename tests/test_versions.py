@@ -45,7 +45,7 @@ def test_freeze_refuses_existing_and_lower_versions(root: AbiRoot) -> None:
         freeze(root, "v1.1")
     with pytest.raises(InputError, match="not greater"):
         freeze(root, "v1.0")
-    with pytest.raises(InputError, match="vMAJOR.MINOR"):
+    with pytest.raises(InputError, match=r"vMAJOR\.MINOR"):
         freeze(root, "1.2")
 
 

@@ -1,0 +1,5 @@
+"""Allow ``python -m pvabi``."""
+
+from .cli import main
+
+main()
