@@ -191,8 +191,10 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             seen[bit] = bname
         return FlagsDef(name, t["doc"], loc, bits, t.get("reserved_bits", "zero"), t.get("source"))
     if kind == "alias":
+        _check_arch_keys(t.get("arch"), doc, ("types", name, "arch"), name, errors)
         targets = PerArch((("default", t["type"]),)) if "type" in t else _per_arch_names(t["arch"])
         return AliasDef(name, t["doc"], loc, targets, t.get("source"))
+    _check_arch_keys(t.get("size"), doc, ("types", name, "size"), f"{name}.size", errors)
     fields = []
     seen_names: dict[str, tuple[int, set[str]]] = {}
     for i, f in enumerate(t["fields"]):
@@ -211,6 +213,7 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         seen_names[fname] = (first_line, arches_seen | present)
         if fname in RESERVED_NAMES or fname.startswith("_hole_") or fname in C_KEYWORDS:
             errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
+        _check_arch_keys(f.get("offset"), doc, ("types", name, "fields", i, "offset"), f"{where}.offset", errors)
         dims = f.get("count", ())
         dims = tuple(dims) if isinstance(dims, list) else ((dims,) if dims != () else ())
         for d in dims:
@@ -233,6 +236,20 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
         size=_per_arch(t.get("size")), writer=t.get("writer"), reader=t.get("reader"), arches=arches,
     )
+
+
+def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], where: str,
+                     errors: list[InputError]) -> None:
+    """``i386`` and ``x86_32`` name one architecture: a map may not give both."""
+    if not isinstance(value, dict):
+        return
+    seen: dict[str, str] = {}
+    for key in value:
+        canon = key if key == "default" else archmod.canonical(key)
+        if canon in seen:
+            errors.append(InputError(f"{key!r} and {seen[canon]!r} name the same architecture",
+                                     doc.file, doc.line((*path, key)), where))
+        seen[canon] = key
 
 
 def _party(f: dict[str, Any], record: dict[str, Any], key: str) -> str:

@@ -27,6 +27,9 @@ from conftest import (
     problem_lines,
     shown,
 )
+from typer.testing import CliRunner
+
+from pvabi.cli import app
 
 MakeAbi = Callable[..., Path]
 RunBoth = Callable[..., Run]
@@ -665,3 +668,15 @@ def test_show_on_a_broken_abi_lists_its_problems(make_abi: MakeAbi, run_both: Ru
     run = run_both("show", "rec", "--root", root)
     assert_one_bad_input(run, shown("a"), {line_of(text, "- name: x"), line_of(text, "u33")}, "u33")
     assert problem_lines(run) == run.error_lines
+
+
+def test_two_spellings_of_one_architecture_are_rejected(tmp_path: Path) -> None:
+    layouts = tmp_path / "abi" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "a.yaml").write_text(
+        "meta: {id: a, doc: d}\ntypes:\n  w:\n    kind: alias\n    doc: d\n"
+        "    arch: {i386: u64, x86_32: u16, default: u32}\n")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "abi/layouts/a.yaml:6: w: 'x86_32' and 'i386' name the same architecture" in result.output
+    assert "Traceback" not in result.output
