@@ -8,6 +8,7 @@ a handful of node kinds and evaluated by walking it; nothing is executed.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
 MAX_EXPR = 200
@@ -36,6 +37,10 @@ def parse(text: str) -> ast.expr:
     """Parse and check an expression; ExprError says what is wrong."""
     if len(text) > MAX_EXPR:
         raise ExprError(f"expression longer than {MAX_EXPR} characters")
+    # Only literals C reads the same way: Python's 0o17, 0b1 and 1_000 are not C.
+    for literal in re.findall(r"(?<!\w)\d\w*", text):
+        if not re.fullmatch(r"0[xX][0-9a-fA-F]+|[1-9][0-9]*|0", literal):
+            raise ExprError(f"{literal!r} is not a decimal or 0x hexadecimal literal")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
