@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, InputErrors
 from .loader import load_abi
 from .model import Abi
 
@@ -65,5 +65,7 @@ def load(root: AbiRoot, version: str = WORKING) -> Abi:
 
     index = VersionIndex.read(root)
     entry = index.resolve(version)
-    index.verify(entry.name)
+    problems = index.verify(entry.name)
+    if problems:
+        raise InputErrors(problems)
     return load_abi(root.versions / entry.name, entry.name, root.display_base)

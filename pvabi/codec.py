@@ -8,7 +8,7 @@ Every codec returns the plain values of ``values``; the image checks below
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import construct as cs
 
@@ -16,14 +16,6 @@ from .constructs import compiled_construct, layout_construct
 from .engine import ArrayType, Layout, Member, RecordType, RType
 from .errors import DecodeError, EncodeError
 from .values import EnumValue, FlagsValue
-
-
-class Codec(Protocol):
-    layout: Layout
-
-    def parse(self, data: bytes) -> dict[str, Any]: ...
-
-    def build(self, values: dict[str, Any]) -> bytes: ...
 
 
 class ConstructCodec:
@@ -72,19 +64,15 @@ def _msg(e: Exception) -> str:
 
 
 def plain(layout: Layout, parsed: Any) -> dict[str, Any]:
-    """construct's Container -> plain values, guided by the model."""
+    """construct's Container -> plain values, guided by the model, in image order."""
+    members = {m.name: m for m in layout.members}
     out: dict[str, Any] = {}
-    if layout.kind == "union":
-        out["_raw"] = bytes(parsed["_raw"])
     for key, value in parsed.items():
-        if key.startswith("_hole_"):
+        m = members.get(key)
+        if m is not None:
+            out[key] = _plain_member(m, m.rtype, value)
+        elif key.startswith("_hole_") or key == "_raw":
             out[key] = bytes(value)
-    for m in layout.members:
-        out[m.name] = _plain_member(m, m.rtype, parsed[m.name])
-    if layout.kind != "union":
-        # keep the image order: holes sit between members
-        order = {k: i for i, k in enumerate(parsed.keys()) if not k.startswith("_io")}
-        out = dict(sorted(out.items(), key=lambda kv: order.get(kv[0], -1)))
     return out
 
 

@@ -130,9 +130,10 @@ def _field_path(data: Any, path: tuple[Any, ...]) -> str | None:
 
 
 def _per_arch(value: Any) -> PerArch | None:
+    """A scalar (the same everywhere) or an architecture map, with architecture aliases resolved."""
     if value is None:
         return None
-    if isinstance(value, int):
+    if not isinstance(value, dict):
         return PerArch((("default", value),))
     return PerArch(tuple(sorted((k if k == "default" else archmod.canonical(k), v) for k, v in value.items())))
 
@@ -192,7 +193,8 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         return FlagsDef(name, t["doc"], loc, bits, t.get("reserved_bits", "zero"), t.get("source"))
     if kind == "alias":
         _check_arch_keys(t.get("arch"), doc, ("types", name, "arch"), name, errors)
-        targets = PerArch((("default", t["type"]),)) if "type" in t else _per_arch_names(t["arch"])
+        targets = _per_arch(t["type"] if "type" in t else t["arch"])
+        assert targets is not None
         return AliasDef(name, t["doc"], loc, targets, t.get("source"))
     _check_arch_keys(t.get("size"), doc, ("types", name, "size"), f"{name}.size", errors)
     fields = []
@@ -256,10 +258,6 @@ def _party(f: dict[str, Any], record: dict[str, Any], key: str) -> str:
     """Who writes (reads) a field: its own word, else its record's, else both (none if reserved)."""
     own = f.get(key) or record.get(key)
     return str(own) if own else ("none" if "reserved" in f else "both")
-
-
-def _per_arch_names(value: dict[str, str]) -> PerArch:
-    return PerArch(tuple(sorted((k if k == "default" else archmod.canonical(k), v) for k, v in value.items())))
 
 
 def _check_references(abi: Abi) -> list[InputError]:

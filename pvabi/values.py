@@ -98,7 +98,7 @@ def _bytes_json(b: bytes) -> JsonValue:
 
 
 def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]:
-    """Values for ``Codec.build`` from their JSON form; EncodeError names the field at fault."""
+    """Values for ``ConstructCodec.build`` from their JSON form; EncodeError names the field at fault."""
     where = path or layout.name
     if not isinstance(data, dict):
         raise EncodeError(f"{where}: expected an object for {layout.kind} {layout.name}")

@@ -111,10 +111,6 @@ class VersionIndex:
                                                f"{shown}/{fname}"))
             for extra in sorted(present - set(v.files)):
                 problems.append(InputError(f"file is not part of frozen {v.name}", f"{shown}/{extra}"))
-        if name is not None and problems:
-            from .errors import InputErrors
-
-            raise InputErrors(problems)
         return problems
 
     def orphans(self) -> list[InputError]:
