@@ -88,3 +88,11 @@ def canonical(name: str) -> str:
 
 def get(name: str) -> Arch:
     return ARCHES[canonical(name)]
+
+
+ARCH_NAMES: tuple[str, ...] = tuple(ARCHES)
+
+
+def arch_order(name: str) -> int:
+    """Position in ``ARCH_NAMES``, for sorting; unknown names go last."""
+    return ARCH_NAMES.index(name) if name in ARCH_NAMES else len(ARCH_NAMES)

@@ -281,6 +281,10 @@ class Resolver:
         if declared_size is not None and declared_size != total:
             raise InputError(f"declared size {declared_size}, but GCC lays it out in {total} bytes on {arch}",
                              rec.loc.file, rec.loc.line, f"{rec.name}.size")
+        bound = rec.max_size.get_int(arch) if rec.max_size else None
+        if bound is not None and total > bound:
+            raise InputError(f"lays out in {total} bytes on {arch}, more than its max_size of {bound}",
+                             rec.loc.file, rec.loc.line, f"{rec.name}.max_size")
         return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec)
 
     def _check_values(self, rec: RecordDef, f: FieldDef, t: RType) -> None:

@@ -83,6 +83,7 @@ class RecordDef:
     packed: bool = False
     aligned: int | None = None
     size: PerArch | None = None
+    max_size: PerArch | None = None
     writer: str | None = None
     reader: str | None = None
     arches: frozenset[str] | None = None

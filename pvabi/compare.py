@@ -1,0 +1,287 @@
+"""The facts every compatibility rule reads: two ABIs laid out side by side.
+
+A ``Comparison`` holds the old and the new ABI. For each layout and
+architecture it gives a ``RecordPair``: both layouts, their direct members
+matched (by name, or as a rename when an unmatched old field and an unmatched new
+one share offset and type), and what the old layout had at any byte range
+(a live field, reserved-zero or reserved-any bytes, GCC padding, or nothing past
+its end). Members whose type is itself a layout are compared as a whole here;
+their insides are that layout's own pair, so a change is reported once, where it
+is made, and its consequences where it is embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from . import arch as archmod
+from . import witness as witnessmod
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
+from .errors import InputError
+from .findings import Witness
+from .flows import NEW_TO_OLD, OLD_TO_NEW
+from .model import Abi, EnumDef, FlagsDef, RecordDef
+
+
+def is_live(m: Member) -> bool:
+    return m.field.reserved is None
+
+
+def type_changes(a: RType, b: RType) -> tuple[str, ...]:
+    """How two member types differ in the bytes they describe; empty when they do not.
+
+    Any of: ``kind`` (scalar/array/record), ``length`` (array dimensions),
+    ``width``, ``signedness``, ``endianness``, ``record`` (another layout).
+    An array that changed length and element width reports both. Spelling (an
+    alias for the same storage, char for int8) is not a change.
+    """
+    if isinstance(a, ArrayType) != isinstance(b, ArrayType):
+        return ("kind",)
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+        dims = ("length",) if a.dims != b.dims else ()
+        return dims + type_changes(a.leaf, b.leaf)
+    if isinstance(a, RecordType) != isinstance(b, RecordType):
+        return ("kind",)
+    if isinstance(a, RecordType) and isinstance(b, RecordType):
+        return () if a.layout.name == b.layout.name else ("record",)
+    assert isinstance(a, ScalarType) and isinstance(b, ScalarType)
+    out = []
+    if a.size != b.size:
+        out.append("width")
+    if a.scalar.signed != b.scalar.signed and not (a.scalar.char or b.scalar.char):
+        out.append("signedness")
+    if a.endian != b.endian and a.size > 1 and b.size > 1:
+        out.append("endianness")
+    return tuple(out)
+
+
+def describe(t: RType) -> str:
+    if isinstance(t, ArrayType):
+        return f"{describe(t.leaf)}{''.join(f'[{c}]' for c in t.dims)}"
+    if isinstance(t, RecordType):
+        return f"struct {t.layout.name} ({t.size} bytes)"
+    extra = f", {t.endian}-endian" if t.size > 1 else ""
+    name = t.scalar.name
+    spelled = name if t.spelled == name else f"{t.spelled} = {name}"
+    return f"{spelled}{extra}"
+
+
+@dataclass(frozen=True)
+class Match:
+    old: Member
+    new: Member
+    renamed: bool
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str  # "field", "zero", "any", "hole", "past_end"
+    member: Member | None = None
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Where a layout sits inside another one (in the old version)."""
+
+    container: str
+    member: str
+    in_array: bool
+    followers: tuple[str, ...]  # live members placed after it
+
+
+class Comparison:
+    def __init__(self, old: Abi, new: Abi, old_name: str, new_name: str,
+                 arches: tuple[str, ...] | None = None, layouts: tuple[str, ...] | None = None) -> None:
+        self.old, self.new = old, new
+        self.old_name, self.new_name = old_name, new_name
+        self.arches = arches or archmod.ARCH_NAMES
+        self.layout_filter = layouts
+        self._resolvers: dict[tuple[str, str], Resolver] = {}
+
+    def resolver(self, side: str, arch: str) -> Resolver:
+        key = (side, arch)
+        if key not in self._resolvers:
+            self._resolvers[key] = Resolver(self.old if side == "old" else self.new, arch)
+        return self._resolvers[key]
+
+    def layout(self, side: str, name: str, arch: str) -> Layout | None:
+        abi = self.old if side == "old" else self.new
+        rec = abi.record(name)
+        if rec is None or not rec.exists_on(arch):
+            return None
+        return self.resolver(side, arch).layout(name)
+
+    def record_names(self) -> list[str]:
+        names = {r.name for r in self.old.records()} | {r.name for r in self.new.records()}
+        if self.layout_filter:
+            missing = [n for n in self.layout_filter if n not in names]
+            if missing:
+                raise InputError(f"no layout named {missing[0]!r} in {self.old_name} or {self.new_name}")
+            names &= set(self.layout_filter)
+        return sorted(names)
+
+    def record_pairs(self) -> Iterator[RecordPair]:
+        for name in self.record_names():
+            for a in self.arches:
+                old, new = self.layout("old", name, a), self.layout("new", name, a)
+                if old is not None or new is not None:
+                    yield RecordPair(self, name, a, old, new)
+
+    def enum_pairs(self) -> Iterator[tuple[EnumDef | None, EnumDef | None]]:
+        for name in self._type_names(EnumDef):
+            yield self.old.enum(name), self.new.enum(name)
+
+    def flags_pairs(self) -> Iterator[tuple[FlagsDef | None, FlagsDef | None]]:
+        for name in self._type_names(FlagsDef):
+            yield self.old.flags(name), self.new.flags(name)
+
+    def _type_names(self, kind: type) -> list[str]:
+        names = {n for n, t in self.old.types.items() if isinstance(t, kind)}
+        names |= {n for n, t in self.new.types.items() if isinstance(t, kind)}
+        if self.layout_filter:
+            used = {f.enum or f.flags for r in (*self.old.records(), *self.new.records())
+                    if r.name in self.layout_filter for f in r.fields}
+            names &= used
+        return sorted(names)
+
+    @cached_property
+    def old_features(self) -> frozenset[str]:
+        return frozenset(f.feature for r in self.old.records() for f in r.fields if f.feature)
+
+    def users_of(self, side: str, type_name: str, attr: str) -> list[tuple[RecordDef, str]]:
+        """(record, field name) of every field whose ``enum``/``flags`` is ``type_name``."""
+        abi = self.old if side == "old" else self.new
+        return [(r, f.name) for r in abi.records() for f in r.fields if getattr(f, attr) == type_name]
+
+    def embeddings(self, side: str, name: str, arch: str) -> list[Embedding]:
+        abi = self.old if side == "old" else self.new
+        out = []
+        for rec in abi.records():
+            if rec.name == name or not rec.exists_on(arch):
+                continue
+            container = self.resolver(side, arch).layout(rec.name)
+            for i, m in enumerate(container.members):
+                t = m.rtype
+                in_array = isinstance(t, ArrayType) and t.dims != (1,) and isinstance(t.leaf, RecordType)
+                leaf = t.leaf if isinstance(t, ArrayType) else t
+                if isinstance(leaf, RecordType) and leaf.layout.name == name:
+                    followers = tuple(f.name for f in container.members[i + 1:]
+                                      if is_live(f) and f.offset >= m.end and container.kind == "struct")
+                    out.append(Embedding(rec.name, m.name, in_array, followers))
+        return out
+
+
+class RecordPair:
+    """One layout on one architecture, old and new (either may be missing)."""
+
+    def __init__(self, cmp: Comparison, name: str, arch: str, old: Layout | None, new: Layout | None) -> None:
+        self.cmp, self.name, self.arch, self.old, self.new = cmp, name, arch, old, new
+
+    @cached_property
+    def matches(self) -> list[Match]:
+        if self.old is None or self.new is None:
+            return []
+        old_live = {m.name: m for m in self.old.members if is_live(m)}
+        new_live = {m.name: m for m in self.new.members if is_live(m)}
+        out = [Match(old_live[n], new_live[n], False) for n in old_live if n in new_live]
+        taken_new = {m.new.name for m in out}
+        for om in self.old.members:
+            if not is_live(om) or om.name in new_live:
+                continue
+            for nm in self.new.members:
+                if nm.name in taken_new or nm.name in old_live:
+                    continue
+                if nm.offset == om.offset and nm.size == om.size and not type_changes(om.rtype, nm.rtype):
+                    out.append(Match(om, nm, True))
+                    taken_new.add(nm.name)
+                    break
+        return out
+
+    def removed(self) -> list[Member]:
+        """Live old members with no counterpart (renames into reserved space count as matched)."""
+        if self.old is None or self.new is None:
+            return []
+        matched = {m.old.name for m in self.matches}
+        return [m for m in self.old.members if is_live(m) and m.name not in matched]
+
+    def added(self) -> list[Member]:
+        """Live new members with no counterpart."""
+        if self.old is None or self.new is None:
+            return []
+        matched = {m.new.name for m in self.matches}
+        return [m for m in self.new.members if is_live(m) and m.name not in matched]
+
+    def old_spans(self, start: int, end: int) -> list[Span]:
+        """What the old layout had over ``[start, end)``."""
+        assert self.old is not None
+        return spans(self.old, start, end)
+
+    def new_spans(self, start: int, end: int) -> list[Span]:
+        assert self.new is not None
+        return spans(self.new, start, end)
+
+    def witness(self, flow: str, old_path: str | None, new_path: str | None, *,
+                zero_is_witness: bool = False, pick: dict[str, int] | None = None,
+                old_layout: Layout | None = None, new_layout: Layout | None = None) -> Witness | None:
+        old = old_layout or self.old
+        new = new_layout or self.new
+        if old is None or new is None:
+            return None
+        if flow == OLD_TO_NEW:
+            return witnessmod.find(old, new, old_path, new_path, self.cmp.old_name, self.cmp.new_name,
+                                   zero_is_witness=zero_is_witness, pick=pick)
+        assert flow == NEW_TO_OLD
+        return witnessmod.find(new, old, new_path, old_path, self.cmp.new_name, self.cmp.old_name,
+                               zero_is_witness=zero_is_witness, pick=pick)
+
+
+def spans(layout: Layout, start: int, end: int) -> list[Span]:
+    """What a layout has over ``[start, end)``: live fields, reserved bytes, padding, or nothing."""
+    out: list[Span] = []
+    for m in layout.members:
+        lo, hi = max(start, m.offset), min(end, m.end)
+        if lo < hi:
+            out.append(Span(lo, hi, "field" if is_live(m) else str(m.field.reserved), m))
+    for h in layout.holes:
+        lo, hi = max(start, h.offset), min(end, h.offset + h.size)
+        if lo < hi:
+            out.append(Span(lo, hi, "hole"))
+    if end > layout.size:
+        out.append(Span(max(start, layout.size), end, "past_end"))
+    return sorted(out, key=lambda s: (s.start, s.end))
+
+
+def parties(*members: Member | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Writers and readers declared for these members (old and new), for ``flows.judge``."""
+    ms = [m for m in members if m is not None]
+    return tuple(m.field.writer for m in ms), tuple(m.field.reader for m in ms)
+
+
+def space_kind(spans: list[Span]) -> str:
+    """Summarise what old bytes a new thing now occupies, worst first.
+
+    ``field``: an old live field held some of them; ``past_end``: some lay past
+    the old layout; ``undeclared``: padding or reserved-any bytes (old writers may
+    leave anything there); ``zero``: all reserved-zero.
+    """
+    kinds = {s.kind for s in spans}
+    if "field" in kinds:
+        return "field"
+    if "past_end" in kinds:
+        return "past_end"
+    if kinds & {"hole", "any"}:
+        return "undeclared"
+    return "zero"
+
+
+def added_space(pair: RecordPair, m: Member) -> str:
+    return space_kind(pair.old_spans(m.offset, m.end))
+
+
+def gated(pair: RecordPair, m: Member) -> bool:
+    """Is the field's use gated by a feature the old version's peers never negotiate?"""
+    return m.field.feature is not None and m.field.feature not in pair.cmp.old_features

@@ -1,0 +1,105 @@
+"""What a compatibility rule reports: findings, their severity per direction, witnesses.
+
+Two directions matter for a shared page (the names follow Schema Registry):
+
+- **backward**: an old guest (built against the old layout) on a new host;
+- **forward**: a new guest on an old host.
+
+In each direction a finding is ``breaking`` (a peer misreads bytes, or the
+layout changed under a LAYOUT rule), ``source-only`` (C code that names the
+thing stops compiling; the bytes mean the same) or ``compatible``.
+
+Categories nest from strict to loose: a gate set to SOURCE enforces every rule,
+LAYOUT enforces LAYOUT and WIRE rules, WIRE only the rules about bytes a reader
+actually interprets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+DIRECTIONS = ("backward", "forward")
+DIRECTION_TEXT = {
+    "backward": "old guest on new host",
+    "forward": "new guest on old host",
+}
+BREAKING, SOURCE_ONLY, COMPATIBLE = "breaking", "source-only", "compatible"
+SEVERITIES = (BREAKING, SOURCE_ONLY, COMPATIBLE)
+CATEGORIES = ("SOURCE", "LAYOUT", "WIRE")  # strict to loose
+MODES = {"backward": ("backward",), "forward": ("forward",), "full": ("backward", "forward")}
+
+
+def enforced(rule_category: str, gate: str) -> bool:
+    """A gate enforces its own category and every looser one."""
+    return CATEGORIES.index(rule_category) >= CATEGORIES.index(gate)
+
+
+@dataclass(frozen=True)
+class Witness:
+    """An image one side writes whose decode by the other side gives a different value.
+
+    ``written_under`` and ``read_under`` name versions; ``image`` is the whole
+    image the writer produced (padded with what was already in memory when the
+    reader's layout is longer). ``field``/``offset``/``size`` locate the bytes
+    that differ in meaning; ``writer_value`` is what the writer meant there and
+    ``reader_value`` what the reader decodes (``None``: absent in that version).
+    ``offset`` is where the reader looks; ``writer_offset`` where the writer put
+    its value, when that differs (a moved field).
+    """
+
+    layout: str
+    arch: str
+    written_under: str
+    read_under: str
+    field: str
+    offset: int
+    size: int
+    image: bytes
+    writer_value: Any
+    reader_value: Any
+    note: str = ""
+    writer_offset: int | None = None  # where the writer put the value, when not at ``offset``
+
+    @property
+    def bytes_at(self) -> bytes:
+        return self.image[self.offset:self.offset + self.size]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One change, found by one rule, on one or more architectures."""
+
+    rule: str
+    layout: str
+    path: str
+    arches: tuple[str, ...]
+    message: str
+    severity: tuple[tuple[str, str], ...]  # (direction, severity) for both directions
+    old: str = ""
+    new: str = ""
+    old_range: tuple[int, int] | None = None  # [start, end) in the old layout
+    new_range: tuple[int, int] | None = None
+    witness: Witness | None = None
+    witness_note: str = ""  # why there is none, when there is none
+    old_version: str = ""
+    new_version: str = ""
+    details: tuple[str, ...] = field(default=())
+
+    def severity_in(self, direction: str) -> str:
+        return dict(self.severity)[direction]
+
+    def worst(self, directions: tuple[str, ...]) -> str:
+        found = {self.severity_in(d) for d in directions}
+        return next(s for s in SEVERITIES if s in found or s == COMPATIBLE)
+
+    def merge_key(self) -> tuple[Any, ...]:
+        return (self.rule, self.layout, self.path, self.message, self.severity, self.old, self.new,
+                self.old_range, self.new_range, self.old_version, self.new_version)
+
+    def with_arches(self, arches: tuple[str, ...]) -> Finding:
+        return replace(self, arches=arches)
+
+
+def severities(backward: str, forward: str) -> tuple[tuple[str, str], ...]:
+    return (("backward", backward), ("forward", forward))

@@ -1,0 +1,46 @@
+"""Shared check behind the rules about a field that is new in the new layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from ..compare import RecordPair, added_space, describe, gated, parties
+from ..engine import Member
+from ..findings import BREAKING, Finding
+from ..flows import BOTH, OLD_TO_NEW, judge
+from .base import Rule
+
+SPACE_TEXT = {
+    "zero": "reserved-zero bytes",
+    "undeclared": "bytes the old layout left undeclared (padding or reserved-any)",
+    "past_end": "bytes past the old end of the layout",
+    "field": "bytes an old field held",
+}
+
+
+class AddedFieldRule(Rule):
+    space: ClassVar[str]  # which result of compare.added_space this rule reports
+
+    def check_record(self, pair: RecordPair) -> Iterable[Finding]:
+        for m in pair.added():
+            if m.size > 0 and added_space(pair, m) == self.space:
+                yield self._finding(pair, m)
+
+    def breaks(self, pair: RecordPair, m: Member) -> set[str]:
+        if self.space == "zero":
+            return set()
+        if self.space == "field":
+            return set(BOTH)
+        return set() if gated(pair, m) else {OLD_TO_NEW}
+
+    def _finding(self, pair: RecordPair, m: Member) -> Finding:
+        writers, readers = parties(m)
+        sev = judge(self.breaks(pair, m), writers, readers)
+        witness = None
+        if any(s == BREAKING for _, s in sev):
+            witness = pair.witness(OLD_TO_NEW, None, m.name)
+        gate = f"; gated by feature {m.field.feature}" if m.field.feature else ""
+        return self.finding(pair, m.name, f"{m.name} ({describe(m.rtype)}) added in {SPACE_TEXT[self.space]}, "
+                            f"written by {m.field.writer}, read by {m.field.reader}{gate}", sev, witness,
+                            old="absent", new=describe(m.rtype), new_range=(m.offset, m.end))

@@ -1,0 +1,48 @@
+"""CONST_CHANGED: a constant or magic value changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..compare import RecordPair, parties
+from ..findings import BREAKING, Finding
+from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
+from .base import Rule
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "no constant"
+    if isinstance(value, int):
+        return f"{value:#x}"
+    if isinstance(value, bytes):
+        return repr(value.decode("latin-1"))
+    return repr(value)
+
+
+class ConstChanged(Rule):
+    id = "CONST_CHANGED"
+    title = "Constant or magic changed"
+    category = "WIRE"
+    doc = ("A field declared with a constant (a signature, a magic number, a fixed API version) holds a "
+           "different constant in the new layout, or gained or lost its constant. A peer that checks "
+           "the magic rejects every image of the other version; one that does not check misreads it.")
+    fix = "Keep the constant; signal a new interface with a new field or a version negotiated separately."
+    backward = "breaking"
+    forward = "breaking"
+    witness_doc = "An old image carrying the old constant, which the new layout rejects."
+
+    def check_record(self, pair: RecordPair) -> Iterable[Finding]:
+        for mt in pair.matches:
+            a, b = mt.old.field.const, mt.new.field.const
+            if a == b:
+                continue
+            writers, readers = parties(mt.old, mt.new)
+            sev = judge(BOTH, writers or ("both",), readers or ("both",))
+            witness = None
+            if any(s == BREAKING for _, s in sev):
+                witness = (pair.witness(OLD_TO_NEW, mt.old.name, mt.new.name)
+                           or pair.witness(NEW_TO_OLD, mt.old.name, mt.new.name))
+            yield self.finding(pair, mt.new.name, f"{mt.new.name}: constant {_show(a)} -> {_show(b)}", sev,
+                               witness, old=_show(a), new=_show(b), old_range=(mt.old.offset, mt.old.end),
+                               new_range=(mt.new.offset, mt.new.end))

@@ -1,0 +1,23 @@
+"""FIELD_ADDED_IN_UNDECLARED_SPACE: a new field carved out of padding or reserved-any bytes."""
+
+from __future__ import annotations
+
+from ._added import AddedFieldRule
+
+
+class FieldAddedInUndeclaredSpace(AddedFieldRule):
+    id = "FIELD_ADDED_IN_UNDECLARED_SPACE"
+    title = "Field added in undeclared space"
+    category = "WIRE"
+    space = "undeclared"
+    doc = ("A new field occupies bytes the old layout never promised to be zero: GCC padding or a region "
+           "reserved with any content. An old writer may leave garbage there, so a new reader of an old "
+           "image can decode a value nobody wrote. It is compatible when the field's use is gated by a "
+           "feature the old version's peers never negotiate (the new reader only looks once the old "
+           "peer has said it knows the field), or when the new reader runs on the same side as the "
+           "writer.")
+    fix = ("Gate the field behind a feature flag that old peers never set, or place it in reserved-zero "
+           "space instead.")
+    backward = "breaking when an old guest writes the space and the new host reads the field"
+    forward = "breaking when an old host writes the space and the new guest reads the field"
+    witness_doc = "An old image with non-zero bytes in the old padding, decoded under the new layout."

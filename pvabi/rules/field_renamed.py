@@ -1,0 +1,32 @@
+"""FIELD_RENAMED: same bytes, same type, another name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..compare import RecordPair, describe
+from ..findings import SOURCE_ONLY, Finding, severities
+from .base import Rule
+
+
+class FieldRenamed(Rule):
+    id = "FIELD_RENAMED"
+    title = "Field renamed"
+    category = "SOURCE"
+    doc = ("A field of the old layout has no namesake in the new one, but a new field (or reserved member) "
+           "sits at the same offset with the same size and type, so it is taken as a rename. The bytes "
+           "mean the same to every binary; C sources that name the old member stop compiling. Renames "
+           "are found by offset and type, never by name.")
+    fix = ("Keep the old name as an alias (a union member or a compatibility #define in the generated "
+           "header) for a deprecation period, or accept the source break in a release note.")
+    backward = "source-only"
+    forward = "source-only"
+    witness_doc = "Not a wire change, so no witness: every image decodes to the same value under both names."
+
+    def check_record(self, pair: RecordPair) -> Iterable[Finding]:
+        for mt in pair.matches:
+            if mt.renamed:
+                yield self.finding(pair, mt.old.name, f"{mt.old.name} renamed to {mt.new.name} "
+                                   f"(same offset {mt.old.offset}, {describe(mt.old.rtype)})",
+                                   severities(SOURCE_ONLY, SOURCE_ONLY), old=mt.old.name, new=mt.new.name,
+                                   old_range=(mt.old.offset, mt.old.end), new_range=(mt.new.offset, mt.new.end))

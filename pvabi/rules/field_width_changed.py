@@ -1,0 +1,21 @@
+"""FIELD_WIDTH_CHANGED: a scalar field got wider or narrower."""
+
+from __future__ import annotations
+
+from ._typechange import TypeChangeRule
+
+
+class FieldWidthChanged(TypeChangeRule):
+    id = "FIELD_WIDTH_CHANGED"
+    title = "Field width changed"
+    category = "WIRE"
+    kinds = ("width",)
+    doc = ("A scalar field present in both layouts changed size (u32 to u64, or an alias such as "
+           "xen_ulong_t resolving to another width on one architecture). Peers on different versions "
+           "read a different number of bytes. One case is half-safe: an unsigned little-endian field "
+           "widened into bytes that were reserved-zero keeps its value for new readers of old images, "
+           "and only breaks old readers of large new values.")
+    fix = "Add a new, wider field in reserved space (as Xen did with wc_sec_hi) and keep the old one."
+    backward = "breaking when a peer other than the writer reads it"
+    forward = "breaking when a peer other than the writer reads it"
+    witness_doc = "An image whose field decodes to another number under the other width."

@@ -1,0 +1,68 @@
+"""RECORD_SIZE_CHANGED: a layout's size changed; judged where it lives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..compare import RecordPair, is_live, parties
+from ..findings import BREAKING, COMPATIBLE, Finding, severities
+from ..flows import BOTH, OLD_TO_NEW, judge
+from ._embedding import embedding_damage
+from .base import Rule
+
+
+class RecordSizeChanged(Rule):
+    id = "RECORD_SIZE_CHANGED"
+    title = "Layout size changed"
+    category = "LAYOUT"
+    doc = ("sizeof a layout changed. That alone breaks nothing; what matters is where the layout lives. "
+           "Embedded in an array, every element after the first moves (the stride changed); embedded "
+           "before live fields, those fields move. Embedded last, or before reserved space that absorbs "
+           "the growth (the shared-info page's unused tail), it is compatible. A layout nothing embeds "
+           "is compatible when it shrinks or when its old max_size (the page or ROM it lives in) leaves "
+           "room for the growth; otherwise a peer that sized its buffer by the old sizeof is overrun.")
+    fix = ("Grow only into reserved space or room declared by max_size; never resize a layout used as an "
+           "array element in a minor version.")
+    backward = "breaking where the change moves bytes of an embedding layout or overruns a peer's buffer"
+    forward = "breaking where the change moves bytes of an embedding layout or overruns a peer's buffer"
+    witness_doc = ("An image of the embedding layout whose moved element or follower decodes differently, "
+                   "or the standalone layout's first field past the old end. Growth of a standalone layout "
+                   "made only of padding or reserved bytes has no image witness (the damage is an overrun "
+                   "buffer, not a misread field) and the finding says so.")
+
+    def check_record(self, pair: RecordPair) -> Iterable[Finding]:
+        old, new = pair.old, pair.new
+        if old is None or new is None or old.size == new.size:
+            return
+        change = f"{old.size} -> {new.size} bytes"
+        embedded = pair.cmp.embeddings("old", pair.name, pair.arch)
+        note = ""
+        witness = None
+        if embedded:
+            problems, witness, writers, readers = embedding_damage(pair)
+            if problems:
+                why = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+                sev = judge(BOTH, writers, readers)
+            else:
+                why = "absorbed where embedded (" + ", ".join(f"{e.container}.{e.member}" for e in embedded) + ")"
+                sev = severities(COMPATIBLE, COMPATIBLE)
+        else:
+            bound = old.definition.max_size.get_int(pair.arch) if old.definition.max_size else None
+            if new.size < old.size:
+                why, sev = "shrank; nothing embeds it", severities(COMPATIBLE, COMPATIBLE)
+            elif bound is not None and new.size <= bound:
+                why, sev = f"grew within its old max_size of {bound}", severities(COMPATIBLE, COMPATIBLE)
+            else:
+                why = "grew; nothing embeds it and no old max_size leaves room, so peers sized by the old sizeof are overrun"
+                writers, readers = parties(*old.members, *new.members)
+                sev = judge(BOTH, writers, readers)
+                past = [m for m in new.members if is_live(m) and m.end > old.size and m.size > 0]
+                if past:
+                    witness = pair.witness(OLD_TO_NEW, None, past[0].name)
+                else:
+                    note = "only padding or reserved bytes grew: an overrun buffer, not a misread field"
+        if any(s == BREAKING for _, s in sev) and witness is None and not note:
+            note = "no embedding member decodes differently"
+        yield self.finding(pair, "", f"size {change}: {why}", sev, witness, old=f"{old.size} bytes",
+                           new=f"{new.size} bytes", old_range=(0, old.size), new_range=(0, new.size),
+                           witness_note=note)

@@ -1,0 +1,221 @@
+"""Witnesses: concrete images that prove a finding breaks a reader.
+
+A witness is an image one version writes, legally (constants in place,
+reserved-zero bytes zero, enum fields holding declared values, flag fields only
+declared bits), whose decode under the other version gives a different value for
+a field both share, or a value for a field the writer never had. Everything
+else in the image is deterministic "garbage": what a writer may leave in padding
+and unspecified space, or what memory past a shorter record holds.
+
+Decoding here is a small independent reader over the engine's leaves, so a
+witness does not depend on construct; the tests re-check every witness with the
+construct codec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
+from .findings import Witness
+
+SEEDS = 8
+
+
+@dataclass(frozen=True)
+class Region:
+    path: str
+    offset: int
+    size: int
+    kind: str  # "leaf", "zero", "any", "hole"
+    rtype: ScalarType | ArrayType | None = None
+    member: Member | None = None
+
+
+def regions(layout: Layout, base: int = 0, prefix: str = "") -> Iterator[Region]:
+    """Every leaf, reserved region and padding hole of a layout, at absolute offsets."""
+    for h in layout.holes:
+        yield Region(f"{prefix}<padding@{h.offset}>", base + h.offset, h.size, "hole")
+    for m in layout.members:
+        yield from _member_regions(m, m.rtype, base + m.offset, prefix + m.name)
+
+
+def _member_regions(m: Member, t: RType, offset: int, path: str) -> Iterator[Region]:
+    if m.field.reserved is not None:
+        yield Region(path, offset, t.size, m.field.reserved)
+    elif isinstance(t, RecordType):
+        yield from regions(t.layout, offset, path + ".")
+    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+        for i in range(t.count):
+            yield from _member_regions(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]")
+    else:
+        assert isinstance(t, (ScalarType, ArrayType))
+        yield Region(path, offset, t.size, "leaf", t, m)
+
+
+def garbage(i: int, seed: int) -> int:
+    """A deterministic, non-zero, non-palindromic byte for position ``i``."""
+    return ((((i + 1) * 167) + seed * 59) ^ 0xA5) & 0xFF or 0x5A
+
+
+def _scalar(t: RType) -> ScalarType:
+    while isinstance(t, ArrayType):
+        t = t.elem
+    assert isinstance(t, ScalarType)
+    return t
+
+
+def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | None = None) -> bytes:
+    """A legal image of ``layout`` (padded to ``size`` with garbage), varied by ``seed``.
+
+    ``pick`` forces the integer stored in the named scalar leaves.
+    """
+    image = bytearray(garbage(i, seed) for i in range(size))
+    for r in regions(layout):
+        if r.kind == "zero":
+            image[r.offset:r.offset + r.size] = bytes(r.size)
+        if r.kind != "leaf" or r.member is None or r.rtype is None:
+            continue
+        f, s = r.member.field, _scalar(r.rtype)
+        forced = (pick or {}).get(r.path)
+        if forced is not None and isinstance(r.rtype, ScalarType):
+            image[r.offset:r.offset + r.size] = _encode(forced, s)
+        elif f.const is not None:
+            image[r.offset:r.offset + r.size] = _const_bytes(f.const, r.rtype, s)
+        elif r.member.enum is not None and isinstance(r.rtype, ScalarType) and r.member.enum.values:
+            values = r.member.enum.values
+            image[r.offset:r.offset + r.size] = _encode(values[seed % len(values)][1], s)
+        elif r.member.flags is not None and isinstance(r.rtype, ScalarType):
+            raw = int.from_bytes(image[r.offset:r.offset + r.size], "little")
+            image[r.offset:r.offset + r.size] = _encode(raw & r.member.flags.mask, s)
+    return bytes(image)
+
+
+def _encode(value: int, s: ScalarType) -> bytes:
+    bits = s.size * 8
+    return (value & ((1 << bits) - 1)).to_bytes(s.size, "big" if s.endian == "big" else "little")
+
+
+def _const_bytes(const: int | bytes | tuple[int, ...], t: ScalarType | ArrayType, s: ScalarType) -> bytes:
+    if isinstance(const, int):
+        return _encode(const, s)
+    raw = bytes(const) if isinstance(const, (bytes, tuple)) else b""
+    return raw.ljust(t.size, b"\0")
+
+
+def read_leaf(image: bytes, r: Region) -> Any:
+    """The value a reader decodes from a leaf: an int (enum name, flag names), a list, or bytes."""
+    assert r.rtype is not None and r.member is not None
+    raw = image[r.offset:r.offset + r.size]
+    s = _scalar(r.rtype)
+    if s.scalar.char:
+        return raw
+    if isinstance(r.rtype, ArrayType):
+        return [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
+    value = _int(raw, s)
+    if r.member.enum is not None:
+        name = r.member.enum.name_of(value)
+        return f"{name} ({value})" if name else f"{value} (not a {r.member.enum.name} value)"
+    if r.member.flags is not None:
+        names = list(r.member.flags.names_of(value))
+        unknown = value & ~r.member.flags.mask
+        return f"{value:#x} [{', '.join(names + ([f'undefined {unknown:#x}'] if unknown else []))}]"
+    return value
+
+
+def _int(raw: bytes, s: ScalarType) -> int:
+    return int.from_bytes(raw, "big" if s.endian == "big" else "little", signed=s.scalar.signed)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefix: str | None,
+         written_under: str, read_under: str, *, zero_is_witness: bool = False,
+         pick: dict[str, int] | None = None) -> Witness | None:
+    """Search for an image ``writer`` writes that ``reader`` decodes differently under the given paths.
+
+    With both prefixes, a shared field must decode to a different value. With
+    only ``reader_prefix`` (a field the writer does not have) the reader must
+    decode a non-zero value, or any value when ``zero_is_witness``. ``pick``
+    forces values into writer leaves (a new enum value, say).
+    """
+    size = max(writer.size, reader.size)
+    w_leaves = {r.path: r for r in regions(writer) if r.kind == "leaf"}
+    r_leaves = [r for r in regions(reader) if r.kind == "leaf"
+                and reader_prefix is not None and _under(r.path, reader_prefix)]
+    if writer_prefix is not None and reader_prefix is None:
+        r_leaves = []
+    targets = []
+    for rl in r_leaves:
+        wpath = None if writer_prefix is None else writer_prefix + rl.path[len(reader_prefix or ""):]
+        targets.append((w_leaves.get(wpath) if wpath else None, rl))
+    for seed in range(SEEDS):
+        for wl, rl in targets:
+            image = write_image(writer, size, seed, pick)
+            new_value = read_leaf(image, rl)
+            expected = _expected_const(rl)
+            if expected is not None and image[rl.offset:rl.offset + rl.size] != expected:
+                old_value = read_leaf(image, wl) if wl is not None else None
+                new_value = f"{_show(new_value)}, but this version requires {_show(read_const(expected, rl))}"
+            elif wl is not None:
+                old_value = read_leaf(image, wl)
+                if old_value == new_value:
+                    continue
+            elif not zero_is_witness and _is_zero(new_value):
+                continue
+            else:
+                old_value = None
+            path, offset, length = rl.path, rl.offset, rl.size
+            w_offset = wl.offset if wl is not None else None
+            if isinstance(old_value, list) and isinstance(new_value, list):
+                path, offset, length, old_value, new_value = _first_difference(rl, wl, old_value, new_value)
+                if wl is not None and wl.rtype is not None:
+                    w_offset = wl.offset + (offset - rl.offset) // length * _scalar(wl.rtype).size
+            note = ""
+            if offset + length > writer.size:
+                note = (f"bytes {max(writer.size, offset)}..{offset + length - 1} lie past the "
+                        f"{writer.size}-byte {writer.name} the writer produced; they hold whatever was there")
+            return Witness(reader.name, reader.arch, written_under, read_under, path, offset, length,
+                           image, old_value, new_value, note, None if w_offset == offset else w_offset)
+    return None
+
+
+def _first_difference(rl: Region, wl: Region | None, old: list[Any], new: list[Any]) -> tuple[
+        str, int, int, Any, Any]:
+    """Narrow two element lists to the first element that differs (or is missing on one side)."""
+    assert rl.rtype is not None
+    size = _scalar(rl.rtype).size
+    i = next((k for k in range(max(len(old), len(new)))
+              if k >= len(old) or k >= len(new) or old[k] != new[k]), 0)
+    return (f"{rl.path}[{i}]", rl.offset + i * size, size,
+            old[i] if i < len(old) else None, new[i] if i < len(new) else None)
+
+
+def _expected_const(r: Region) -> bytes | None:
+    if r.member is None or r.member.field.const is None or r.rtype is None:
+        return None
+    return _const_bytes(r.member.field.const, r.rtype, _scalar(r.rtype))
+
+
+def read_const(raw: bytes, r: Region) -> Any:
+    return read_leaf(raw.rjust(r.offset + r.size, b"\0"), r)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, int):
+        return f"{value:#x}"
+    return repr(value)
+
+
+def _is_zero(value: Any) -> bool:
+    if isinstance(value, int):
+        return value == 0
+    if isinstance(value, (bytes, bytearray)):
+        return not any(value)
+    if isinstance(value, list):
+        return not any(value)
+    return isinstance(value, str) and value.startswith("0 ") or value == "0x0 []"
