@@ -221,6 +221,85 @@ def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.
     typer.echo(f"froze {v.name}: {len(v.files)} files into {r.versions / v.name}")
 
 
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="backward (old guests on a new host), forward (new "
+                                             "guests on an old host) or full. Default: from abi/pvabi.yaml.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")]
+
+
+@app.command(epilog="Examples: pvabi diff v1.3 v2.0 --mode full\n\n"
+                    "pvabi diff v2 working --arch x86_32 --format markdown\n\n"
+                    "pvabi diff v1.0 v1.1 --format json --witness-dir witnesses/")
+@handles_errors
+def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1), 'working', or another ABI root.")],
+         new: Annotated[str, typer.Argument(help="New side, likewise.")] = WORKING,
+         layout: Annotated[list[str] | None, typer.Option("--layout", "-l", help="Only this layout (repeatable).")]
+         = None,
+         arch: Annotated[list[str] | None, typer.Option("--arch", "-a", help="Only this architecture (repeatable).")]
+         = None,
+         mode: ModeOpt = None,
+         transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", help="Also check NEW "
+                               "against every earlier frozen version. Default: from abi/pvabi.yaml.")] = None,
+         category: Annotated[str | None, typer.Option("--category", help="Gate: SOURCE, LAYOUT or WIRE. Default: "
+                             "from abi/pvabi.yaml.")] = None,
+         format_: FormatOpt = "text",
+         witness_dir: Annotated[Path | None, typer.Option("--witness-dir", help="Save every witness image "
+                                "(.bin) and its description (.json) here.")] = None,
+         color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour the text format. "
+                          "Default: on a terminal.")] = None,
+         root: RootArg = None) -> None:
+    """Classify every change between two versions, per rule, direction and architecture.
+
+    Exit 0 when no finding violates the gate (or the versions declare a major
+    bump), 1 when one does, 2 on bad input.
+    """
+    from .config import load_config
+    from .diff import Policy
+    from .diffrun import run_diff, save_witnesses
+    from .formats import FORMATS
+    from .formats.json_format import to_json as diff_json
+
+    r = find_root(root)
+    if format_ not in FORMATS:
+        raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
+    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
+    policy = Policy(mode or cfg.mode, (category or cfg.category).upper())
+    result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
+                      tuple(arch) if arch else None, tuple(layout) if layout else None)
+    files = save_witnesses(result, witness_dir) if witness_dir is not None else {}
+    if format_ == "json":
+        _emit_json(diff_json(result, files))
+    else:
+        use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
+        typer.echo(FORMATS[format_](result, use_color), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command(epilog="Examples: pvabi rules\n\npvabi rules --json\n\npvabi rules --markdown > docs/rules.md")
+@handles_errors
+def rules(json_: JsonOpt = False,
+          markdown: Annotated[bool, typer.Option("--markdown", help="The docs/rules.md page.")] = False) -> None:
+    """List the compatibility rules: ID, category, severity per direction, what they check."""
+    from .rulesdoc import rules_json, rules_markdown, rules_text
+
+    if json_:
+        _emit_json(rules_json())
+    elif markdown:
+        typer.echo(rules_markdown(), nl=False)
+    else:
+        typer.echo(rules_text(), nl=False)
+
+
+@app.command(epilog="Examples: pvabi changelog v1.0 v2.0\n\npvabi changelog v1.3 working")
+@handles_errors
+def changelog(old: Annotated[str, typer.Argument(help="Oldest version (its changes are not listed).")],
+              new: Annotated[str, typer.Argument(help="Newest version, or 'working'.")] = WORKING,
+              root: RootArg = None) -> None:
+    """The human summary of each release between OLD and NEW, newest first (the format of abi/CHANGES.md)."""
+    from .changelog import render_changelog
+
+    typer.echo(render_changelog(find_root(root), old, new), nl=False)
+
+
 def main() -> None:
     try:
         app()

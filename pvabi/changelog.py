@@ -1,0 +1,52 @@
+"""``pvabi changelog``: the human summary of each release, from the diff itself.
+
+Each frozen version between OLD (exclusive) and NEW gets a section: its date and
+summary from the version index, the verdict under the project's gate, one line
+per finding, and the hand-written notes in ``abi/notes/<version>.md`` (what the
+change mirrors, why it was made). ``abi/CHANGES.md`` holds this output.
+"""
+
+from __future__ import annotations
+
+from .abiroot import WORKING, AbiRoot
+from .config import load_config
+from .diff import Policy
+from .diffrun import run_diff
+from .formats.common import arches
+from .versions import VersionIndex
+
+
+def render_changelog(root: AbiRoot, old: str, new: str) -> str:
+    index = VersionIndex.read(root)
+    first = index.resolve(old)
+    last = None if new == WORKING else index.resolve(new)
+    steps = [v.name for v in index.versions if first.key < v.key and (last is None or v.key <= last.key)]
+    if last is None:
+        steps.append(WORKING)
+    cfg = load_config(root.path)
+    policy = Policy(cfg.mode, cfg.category)
+    previous = [first.name, *steps[:-1]]
+    sections = [_section(root, index, a, b, policy) for a, b in zip(previous, steps)]
+    return "\n".join(reversed(sections))
+
+
+def _section(root: AbiRoot, index: VersionIndex, old: str, new: str, policy: Policy) -> str:
+    report = run_diff(root, old, new, policy).reports[0]
+    if new == WORKING:
+        head = f"## {WORKING} — not frozen"
+    else:
+        v = index.resolve(new)
+        head = f"## {v.name} — {v.date} — {v.summary}"
+    bump = "no bump declared" if report.declared_bump is None else f"{report.declared_bump} declared"
+    lines = [head, "",
+             f"Against {old}, under mode {policy.mode} and gate {policy.category}: {report.required_bump} bump "
+             f"required, {bump}{'' if report.bump_ok else ' (NOT ENOUGH)'}.", ""]
+    if not report.findings:
+        lines.append("- No changes.")
+    for f in report.findings:
+        sev = f"backward {f.severity_in('backward')}, forward {f.severity_in('forward')}"
+        lines.append(f"- `{f.rule}` on {arches(f.arches)}: {f.message} ({sev}).")
+    notes = root.path / "notes" / f"{new}.md"
+    if notes.is_file():
+        lines += ["", notes.read_text("utf-8").rstrip()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,58 @@
+"""The project config, ``abi/pvabi.yaml``: what the compatibility gate enforces.
+
+It pins the ruleset version the project reviewed, so upgrading pvabi never
+silently changes a gate's verdicts, and sets the default mode, transitivity and
+gate category that command-line options override for one run. An ABI without
+the file gets the defaults below and the current ruleset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import yamlsafe
+from .errors import InputError
+from .rules import RULESET_VERSION
+
+CONFIG_NAME = "pvabi.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    ruleset: int = RULESET_VERSION
+    mode: str = "backward"
+    transitive: bool = False
+    category: str = "LAYOUT"
+    path: str | None = None
+
+
+def _schema() -> dict[str, Any]:
+    text = resources.files("pvabi").joinpath("schemas/config.schema.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_config(abi_dir: Path, display: str | None = None) -> Config:
+    path = abi_dir / CONFIG_NAME
+    if not path.exists():
+        return Config()
+    name = display or str(path)
+    doc = yamlsafe.load_file(path, name)
+    validator = jsonschema.Draft202012Validator(_schema())
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(p) for p in err.absolute_path) or None
+        raise InputError(err.message, name, doc.line(tuple(err.absolute_path)), where)
+    data = doc.data
+    config = Config(ruleset=data["ruleset"], mode=data.get("mode", "backward"),
+                    transitive=data.get("transitive", False), category=data.get("category", "LAYOUT"), path=name)
+    if config.ruleset != RULESET_VERSION:
+        raise InputError(f"pins ruleset {config.ruleset}, but this pvabi implements ruleset {RULESET_VERSION}; "
+                         f"review the rule changes in docs/rules.md, then update the pin",
+                         name, doc.line(("ruleset",)), "ruleset")
+    return config

@@ -1,0 +1,103 @@
+"""``pvabi diff`` as a library call: name two sides, get a ``DiffResult``.
+
+A side is a frozen version of the ABI (``v1.2``, or ``v1`` for the newest
+v1.x), ``working`` (its layouts/ directory), or another ABI root on disk (a
+directory holding abi/, or abi/ itself), whose working layouts are used. With
+``transitive`` the new side is checked against every frozen version older than
+it, as Schema Registry's transitive modes do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import arch as archmod
+from .abiroot import WORKING, AbiRoot, find_root, load
+from .diff import DiffResult, Policy, diff_abis
+from .errors import InputError
+from .findings import CATEGORIES, MODES
+from .model import Abi
+from .versions import VersionIndex, write_atomic
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str
+    abi: Abi
+    key: tuple[int, int] | None  # (major, minor) of a frozen version of this root
+
+
+def resolve_side(root: AbiRoot, spec: str) -> Side:
+    if spec == WORKING:
+        return Side(WORKING, load(root, WORKING), None)
+    index = VersionIndex.read(root)
+    try:
+        v = index.resolve(spec)
+    except InputError:
+        if Path(spec).is_dir():
+            other = find_root(spec)
+            return Side(spec, load(other, WORKING), None)
+        raise
+    return Side(v.name, load(root, v.name), v.key)
+
+
+def run_diff(root: AbiRoot, old_spec: str, new_spec: str, policy: Policy, transitive: bool = False,
+             arches: tuple[str, ...] | None = None, layouts: tuple[str, ...] | None = None) -> DiffResult:
+    if policy.mode not in MODES:
+        raise InputError(f"unknown mode {policy.mode!r} (known: {', '.join(MODES)})")
+    if policy.category not in CATEGORIES:
+        raise InputError(f"unknown category {policy.category!r} (known: {', '.join(CATEGORIES)})")
+    canon = tuple(_arch(a) for a in arches) if arches else None
+    new = resolve_side(root, new_spec)
+    olds = [resolve_side(root, old_spec)]
+    if transitive:
+        index = VersionIndex.read(root)
+        earlier = [v.name for v in index.versions if new.key is None or v.key < new.key]
+        olds = [resolve_side(root, name) for name in earlier if name != olds[0].name] + olds
+        olds.sort(key=lambda s: s.key or (1 << 30, 0))
+    reports = tuple(diff_abis(o.abi, new.abi, o.name, new.name, policy, canon, layouts) for o in olds)
+    return DiffResult(reports, policy, transitive)
+
+
+def _arch(name: str) -> str:
+    try:
+        return archmod.canonical(name)
+    except KeyError:
+        raise InputError(f"unknown architecture {name!r} (known: {', '.join(archmod.ARCH_NAMES)}; "
+                         f"aliases: {', '.join(archmod.ALIASES)})") from None
+
+
+def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int], str]:
+    """Write each witness image to ``directory`` (atomically) with a JSON description next to it.
+
+    Names are deterministic: ``<old>..<new>-<n>-<RULE>-<layout>-<arch>.bin``.
+    Returns (comparison index, finding index) -> file name, for the JSON report.
+    """
+    from .formats.json_format import json_value
+
+    directory.mkdir(parents=True, exist_ok=True)
+    files: dict[tuple[int, int], str] = {}
+    for ri, report in enumerate(result.reports):
+        for fi, f in enumerate(report.findings):
+            w = f.witness
+            if w is None:
+                continue
+            stem = _safe(f"{report.old}..{report.new}-{fi + 1:03d}-{f.rule}-{w.layout}-{w.arch}")
+            write_atomic(directory / f"{stem}.bin", w.image)
+            meta = {"schema": "pvabi.witness/1", "rule": f.rule, "layout": w.layout, "arch": w.arch,
+                    "written_under": w.written_under, "read_under": w.read_under, "field": w.field,
+                    "offset": w.offset, "writer_offset": w.writer_offset, "size": w.size,
+                    "writer_value": json_value(w.writer_value), "reader_value": json_value(w.reader_value),
+                    "note": w.note, "message": f.message}
+            write_atomic(directory / f"{stem}.json", (json.dumps(meta, indent=2) + "\n").encode())
+            files[(ri, fi)] = f"{stem}.bin"
+    return files
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+
+
+__all__ = ["Side", "resolve_side", "run_diff", "save_witnesses"]
