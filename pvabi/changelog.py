@@ -26,7 +26,7 @@ def render_changelog(root: AbiRoot, old: str, new: str) -> str:
     cfg = load_config(root.path)
     policy = Policy(cfg.mode, cfg.category)
     previous = [first.name, *steps[:-1]]
-    sections = [_section(root, index, a, b, policy) for a, b in zip(previous, steps)]
+    sections = [_section(root, index, a, b, policy) for a, b in zip(previous, steps, strict=True)]
     return "\n".join(reversed(sections))
 
 

@@ -58,14 +58,24 @@ def type_changes(a: RType, b: RType) -> tuple[str, ...]:
 
 
 def describe(t: RType) -> str:
+    """A type as a reviewer reads it: ``xen_ulong_t[32] (u32)``, ``u16 big-endian``, ``struct x (8 bytes)``."""
     if isinstance(t, ArrayType):
-        return f"{describe(t.leaf)}{''.join(f'[{c}]' for c in t.dims)}"
+        dims = "".join(f"[{c}]" for c in t.dims)
+        leaf = t.leaf
+        if isinstance(leaf, RecordType):
+            return f"struct {leaf.layout.name}{dims} ({t.size} bytes)"
+        assert isinstance(leaf, ScalarType)
+        return _scalar_text(leaf, dims)
     if isinstance(t, RecordType):
         return f"struct {t.layout.name} ({t.size} bytes)"
-    extra = f", {t.endian}-endian" if t.size > 1 else ""
-    name = t.scalar.name
-    spelled = name if t.spelled == name else f"{t.spelled} = {name}"
-    return f"{spelled}{extra}"
+    return _scalar_text(t, "")
+
+
+def _scalar_text(t: ScalarType, dims: str) -> str:
+    order = " big-endian" if t.endian == "big" and t.size > 1 else ""
+    if t.spelled == t.scalar.name:
+        return f"{t.spelled}{dims}{order}"
+    return f"{t.spelled}{dims} ({t.scalar.name}{order})"
 
 
 @dataclass(frozen=True)

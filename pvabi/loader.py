@@ -236,7 +236,8 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
     return RecordDef(
         name=name, kind=kind, doc=t["doc"], loc=loc, file_id=file_id, endian=endian, fields=tuple(fields),
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
-        size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")), writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+        size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
+        writer=t.get("writer"), reader=t.get("reader"), arches=arches,
     )
 
 

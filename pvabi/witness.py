@@ -165,7 +165,7 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                 old_value = read_leaf(image, wl)
                 if old_value == new_value:
                     continue
-            elif not zero_is_witness and _is_zero(new_value):
+            elif not zero_is_witness and not any(image[rl.offset:rl.offset + rl.size]):
                 continue
             else:
                 old_value = None
@@ -209,13 +209,3 @@ def _show(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:#x}"
     return repr(value)
-
-
-def _is_zero(value: Any) -> bool:
-    if isinstance(value, int):
-        return value == 0
-    if isinstance(value, (bytes, bytearray)):
-        return not any(value)
-    if isinstance(value, list):
-        return not any(value)
-    return isinstance(value, str) and value.startswith("0 ") or value == "0x0 []"

@@ -49,6 +49,6 @@ class TypeChangeRule(Rule):
                     if witness is not None:
                         break
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)
-        return self.finding(pair, mt.new.name, f"{mt.new.name}: {change} changed: {old_t} -> {new_t}", sev,
+        return self.finding(pair, mt.new.name, f"{change} changed: {old_t} -> {new_t}", sev,
                             witness, old=old_t, new=new_t, old_range=(mt.old.offset, mt.old.end),
                             new_range=(mt.new.offset, mt.new.end))

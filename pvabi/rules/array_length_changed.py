@@ -61,6 +61,6 @@ class ArrayLengthChanged(Rule):
                     if witness is not None:
                         break
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)
-        return self.finding(pair, mt.new.name, f"{mt.new.name}: length changed: {old_t} -> {new_t} ({why})",
+        return self.finding(pair, mt.new.name, f"length changed: {old_t} -> {new_t} ({why})",
                             sev, witness, old=old_t, new=new_t, old_range=(mt.old.offset, mt.old.end),
                             new_range=(mt.new.offset, mt.new.end))

@@ -43,6 +43,6 @@ class ConstChanged(Rule):
             if any(s == BREAKING for _, s in sev):
                 witness = (pair.witness(OLD_TO_NEW, mt.old.name, mt.new.name)
                            or pair.witness(NEW_TO_OLD, mt.old.name, mt.new.name))
-            yield self.finding(pair, mt.new.name, f"{mt.new.name}: constant {_show(a)} -> {_show(b)}", sev,
+            yield self.finding(pair, mt.new.name, f"constant {_show(a)} -> {_show(b)}", sev,
                                witness, old=_show(a), new=_show(b), old_range=(mt.old.offset, mt.old.end),
                                new_range=(mt.new.offset, mt.new.end))

@@ -30,7 +30,8 @@ class FieldOffsetChanged(Rule):
         runs: list[list[Match]] = []
         for mt in moved:
             delta = mt.new.offset - mt.old.offset
-            if runs and runs[-1][-1].new.offset - runs[-1][-1].old.offset == delta and self._adjacent(pair, runs[-1][-1], mt):
+            last = runs[-1][-1] if runs else None
+            if last is not None and last.new.offset - last.old.offset == delta and self._adjacent(pair, last, mt):
                 runs[-1].append(mt)
             else:
                 runs.append([mt])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, describe, parties
+from ..engine import Member
 from ..findings import BREAKING, SOURCE_ONLY, Finding
 from ..flows import NEW_TO_OLD, judge
 from .base import Rule
@@ -27,7 +28,7 @@ class FieldRemoved(Rule):
                    "there) decoded under the old layout: the old reader gets a value no writer meant.")
 
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
-        gone = [(m, None) for m in pair.removed()]
+        gone: list[tuple[Member, Member | None]] = [(m, None) for m in pair.removed()]
         gone += [(mt.old, mt.new) for mt in pair.matches if mt.new.field.reserved is not None]
         for old, now in gone:
             if old.size == 0:

@@ -53,7 +53,8 @@ class RecordSizeChanged(Rule):
             elif bound is not None and new.size <= bound:
                 why, sev = f"grew within its old max_size of {bound}", severities(COMPATIBLE, COMPATIBLE)
             else:
-                why = "grew; nothing embeds it and no old max_size leaves room, so peers sized by the old sizeof are overrun"
+                why = ("grew; nothing embeds it and no old max_size leaves room, "
+                       "so peers sized by the old sizeof are overrun")
                 writers, readers = parties(*old.members, *new.members)
                 sev = judge(BOTH, writers, readers)
                 past = [m for m in new.members if is_live(m) and m.end > old.size and m.size > 0]
