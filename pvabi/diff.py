@@ -36,6 +36,9 @@ def run_rules(cmp: Comparison, rules: Iterable[Rule] | None = None) -> list[Find
             raw.extend(rule.check_enum(cmp, old_e, new_e))
         for old_f, new_f in flags:
             raw.extend(rule.check_flags(cmp, old_f, new_f))
+    for pair in pairs:
+        for rule in rules:
+            raw.extend(rule.check_remaining(pair, raw))
     order = {r.id: i for i, r in enumerate(rules)}
     return sorted(merge_arches(raw), key=lambda f: (f.layout, order[f.rule], f.new_range or f.old_range or (0, 0),
                                                     f.path, archmod.arch_order(f.arches[0])))

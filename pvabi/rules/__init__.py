@@ -20,6 +20,7 @@ from .field_added_in_reserved_zero import FieldAddedInReservedZero
 from .field_added_in_undeclared_space import FieldAddedInUndeclaredSpace
 from .field_added_over_field import FieldAddedOverField
 from .field_added_past_end import FieldAddedPastEnd
+from .field_contract_changed import FieldContractChanged
 from .field_endianness_changed import FieldEndiannessChanged
 from .field_offset_changed import FieldOffsetChanged
 from .field_removed import FieldRemoved
@@ -36,6 +37,7 @@ from .layout_removed import LayoutRemoved
 from .record_alignment_changed import RecordAlignmentChanged
 from .record_size_changed import RecordSizeChanged
 from .reserved_removed import ReservedRemoved
+from .unclassified_change import UnclassifiedChange
 
 RULESET_VERSION = 1
 
@@ -47,6 +49,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     RecordAlignmentChanged,
     FieldRemoved,
     FieldRenamed,
+    FieldContractChanged,
     FieldOffsetChanged,
     FieldWidthChanged,
     FieldSignednessChanged,
@@ -66,6 +69,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     FlagAdded,
     FlagRemoved,
     FlagReused,
+    UnclassifiedChange,
 )
 
 

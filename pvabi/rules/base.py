@@ -36,6 +36,10 @@ class Rule:
     def check_flags(self, cmp: Comparison, old: FlagsDef | None, new: FlagsDef | None) -> Iterable[Finding]:
         return ()
 
+    def check_remaining(self, pair: RecordPair, found: list[Finding]) -> Iterable[Finding]:
+        """Runs after every rule's other checks, with all findings so far (the safety net uses it)."""
+        return ()
+
     def finding(self, pair: RecordPair, path: str, message: str, severity: tuple[tuple[str, str], ...],
                 witness: Witness | None = None, **kw: Any) -> Finding:
         return Finding(rule=self.id, layout=pair.name, path=path, arches=(pair.arch,), message=message,

@@ -1,0 +1,119 @@
+"""UNCLASSIFIED_CHANGE: the safety net for a change no other rule explains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from ..compare import RecordPair, describe
+from ..engine import ArrayType, Layout, Member, RecordType
+from ..findings import BREAKING, Finding, severities
+from .base import Rule
+
+# Facts about a layout that a rule may judge. Documentation (doc, source, since)
+# is deliberately absent: rewording a comment is not an ABI change.
+_MEMBER_FACTS = ("offset", "size", "align", "type", "reserved", "const", "enum", "flags", "writer", "reader",
+                 "feature")
+
+
+def facts(layout: Layout) -> dict[str, Any]:
+    d = layout.definition
+    return {
+        "kind": layout.kind, "size": layout.size, "align": layout.align,
+        "max_size": d.max_size.get_int(layout.arch) if d.max_size else None,
+        "members": {m.name: {
+            "offset": m.offset, "size": m.size, "align": m.align, "type": describe(m.rtype),
+            "reserved": m.field.reserved, "const": repr(m.field.const) if m.field.const is not None else None,
+            "enum": m.field.enum, "flags": m.field.flags, "writer": m.field.writer, "reader": m.field.reader,
+            "feature": m.field.feature,
+        } for m in layout.members},
+    }
+
+
+class UnclassifiedChange(Rule):
+    id = "UNCLASSIFIED_CHANGE"
+    title = "Change no rule classifies"
+    category = "LAYOUT"
+    doc = ("After every other rule has run, pvabi compares the two layouts' facts (kind, size, alignment, "
+           "max_size, and each member's offset, size, alignment, type, reserved state, constant, enum, "
+           "flags, writer, reader and feature; not documentation) with deepdiff. Any difference no "
+           "finding on that layout and member accounts for is reported here, so a change is never "
+           "silently passed because no rule knew it. Treat it as breaking until a reviewer has looked; "
+           "then waive it, or teach pvabi a rule.")
+    fix = "Review the change by hand; if it is safe, waive the finding with the reason, and report the gap."
+    backward = "breaking (unknown until reviewed)"
+    forward = "breaking (unknown until reviewed)"
+    witness_doc = "No witness: pvabi does not know what this change does; that is why it is reported."
+
+    def check_remaining(self, pair: RecordPair, found: list[Finding]) -> Iterable[Finding]:
+        if pair.old is None or pair.new is None:
+            return
+        explained = _explained(pair, found)
+        changed_layouts = {f.layout for f in found if pair.arch in f.arches}
+        diff = DeepDiff(facts(pair.old), facts(pair.new), view="tree")
+        seen: set[str] = set()
+        for change in diff.values():
+            for item in change:
+                path = [str(p) for p in item.path(output_format="list")]
+                member = path[1] if len(path) > 1 and path[0] == "members" else None
+                key = member if member is not None else path[0]
+                if key in seen or _is_explained(pair, member, path, explained, changed_layouts):
+                    continue
+                seen.add(key)
+                what = ".".join(path[2:]) or ("member" if member else path[0])
+                where = member or ""
+                yield self.finding(pair, where, f"{what} changed: {_short(item.t1)} -> {_short(item.t2)}",
+                                   severities(BREAKING, BREAKING), old=_short(item.t1), new=_short(item.t2),
+                                   witness_note="no rule knows what this change does")
+
+
+def _short(value: Any) -> str:
+    text = "absent" if type(value).__name__ == "NotPresent" else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _explained(pair: RecordPair, found: list[Finding]) -> set[str]:
+    """Members (and "" for the layout itself) some finding on this layout and architecture covers."""
+    out: set[str] = set()
+    for f in found:
+        if f.layout != pair.name or pair.arch not in f.arches:
+            continue
+        out.add(f.path)
+        out.update(d.split(":", 1)[0] for d in f.details)
+        if " .. " in f.path and pair.new is not None:
+            first, last = f.path.split(" .. ")
+            names = [m.name for m in pair.new.members]
+            if first in names and last in names:
+                out.update(names[names.index(first):names.index(last) + 1])
+    return out
+
+
+def _record_name(m: Member | None) -> str | None:
+    t = m.rtype.leaf if m is not None and isinstance(m.rtype, ArrayType) else (m.rtype if m is not None else None)
+    return t.layout.name if isinstance(t, RecordType) else None
+
+
+def _is_explained(pair: RecordPair, member: str | None, path: list[str], explained: set[str],
+                  changed_layouts: set[str]) -> bool:
+    if member is None:
+        # Size and alignment follow from member changes; the layout-level rules report them.
+        return "" in explained or (path[0] in ("size", "align") and bool(explained))
+    if member in explained:
+        return True
+    renamed = {m.old.name for m in pair.matches if m.renamed} | {m.new.name for m in pair.matches if m.renamed}
+    if member in renamed:
+        return True
+    old_m = pair.old.member(member) if pair.old else None
+    new_m = pair.new.member(member) if pair.new else None
+    # An embedded layout that changed inside is reported on that layout, where the change was made.
+    inner = _record_name(old_m)
+    if inner is not None and inner == _record_name(new_m) and inner in changed_layouts:
+        return True
+    # Reserved bytes are space, not fields: their names, types and lengths may change freely.
+    reserved = [m for m in (old_m, new_m) if m is not None]
+    if reserved and all(m.field.reserved is not None for m in reserved):
+        return True
+    # Zero-size members (empty structs) have no bytes to move.
+    return all(m.size == 0 for m in reserved) and bool(reserved)
