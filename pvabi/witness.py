@@ -154,8 +154,8 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
         wpath = None if writer_prefix is None else writer_prefix + rl.path[len(reader_prefix or ""):]
         targets.append((w_leaves.get(wpath) if wpath else None, rl))
     for seed in range(SEEDS):
+        image = write_image(writer, size, seed, pick) if targets else b""
         for wl, rl in targets:
-            image = write_image(writer, size, seed, pick)
             new_value = read_leaf(image, rl)
             expected = _expected_const(rl)
             if expected is not None and image[rl.offset:rl.offset + rl.size] != expected:
