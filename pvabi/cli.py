@@ -226,8 +226,8 @@ ModeOpt = Annotated[str | None, typer.Option("--mode", help="backward (old guest
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")]
 
 
-@app.command(epilog="Examples: pvabi diff v1.3 v2.0 --mode full\n\n"
-                    "pvabi diff v2 working --arch x86_32 --format markdown\n\n"
+@app.command(epilog="Example: pvabi diff v1.3 v2.0 --mode full\n\n"
+                    "More: pvabi diff v2 working --arch x86_32 --format markdown\n\n"
                     "pvabi diff v1.0 v1.1 --format json --witness-dir witnesses/")
 @handles_errors
 def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1), 'working', or another ABI root.")],
@@ -274,7 +274,7 @@ def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1)
     raise typer.Exit(result.exit_code)
 
 
-@app.command(epilog="Examples: pvabi rules\n\npvabi rules --json\n\npvabi rules --markdown > docs/rules.md")
+@app.command(epilog="Example: pvabi rules --json\n\nMore: pvabi rules --markdown > docs/rules.md")
 @handles_errors
 def rules(json_: JsonOpt = False,
           markdown: Annotated[bool, typer.Option("--markdown", help="The docs/rules.md page.")] = False) -> None:
@@ -289,7 +289,7 @@ def rules(json_: JsonOpt = False,
         typer.echo(rules_text(), nl=False)
 
 
-@app.command(epilog="Examples: pvabi changelog v1.0 v2.0\n\npvabi changelog v1.3 working")
+@app.command(epilog="Example: pvabi changelog v1.0 v2.0\n\nMore: pvabi changelog v1.3 working")
 @handles_errors
 def changelog(old: Annotated[str, typer.Argument(help="Oldest version (its changes are not listed).")],
               new: Annotated[str, typer.Argument(help="Newest version, or 'working'.")] = WORKING,

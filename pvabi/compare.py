@@ -202,6 +202,11 @@ class RecordPair:
         for om in self.old.members:
             if not is_live(om) or om.name in new_live:
                 continue
+            same = self.new.member(om.name)
+            if same is not None and not is_live(same) and same.offset == om.offset and same.size == om.size:
+                out.append(Match(om, same, False))  # the field itself declared reserved: removed, not renamed
+                taken_new.add(same.name)
+                continue
             for nm in self.new.members:
                 if nm.name in taken_new or nm.name in old_live:
                     continue

@@ -35,7 +35,7 @@ class ConstChanged(Rule):
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
         for mt in pair.matches:
             a, b = mt.old.field.const, mt.new.field.const
-            if a == b:
+            if a == b or mt.new.field.reserved is not None:
                 continue
             writers, readers = parties(mt.old, mt.new)
             sev = judge(BOTH, writers or ("both",), readers or ("both",))
