@@ -50,9 +50,12 @@ class UnclassifiedChange(Rule):
     def check_remaining(self, pair: RecordPair, found: list[Finding]) -> Iterable[Finding]:
         if pair.old is None or pair.new is None:
             return
+        old, new = facts(pair.old), facts(pair.new)
+        if old == new:
+            return  # the common case, and deepdiff's walk is what costs
         explained = _explained(pair, found)
         changed_layouts = {f.layout for f in found if pair.arch in f.arches}
-        diff = DeepDiff(facts(pair.old), facts(pair.new), view="tree")
+        diff = DeepDiff(old, new, view="tree")
         seen: set[str] = set()
         for change in diff.values():
             for item in change:
