@@ -113,7 +113,8 @@ def read_leaf(image: bytes, r: Region) -> Any:
     if s.scalar.char:
         return raw
     if isinstance(r.rtype, ArrayType):
-        return [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
+        flat = [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
+        return _nest(flat, r.rtype.dims)
     value = _int(raw, s)
     if r.member.enum is not None:
         name = r.member.enum.name_of(value)
@@ -123,6 +124,24 @@ def read_leaf(image: bytes, r: Region) -> Any:
         unknown = value & ~r.member.flags.mask
         return f"{value:#x} [{', '.join(names + ([f'undefined {unknown:#x}'] if unknown else []))}]"
     return value
+
+
+def _nest(flat: list[int], dims: tuple[int, ...]) -> list[Any]:
+    """Row-major nesting, as C lays out ``T x[a][b]`` and construct decodes it."""
+    if len(dims) <= 1:
+        return list(flat)
+    step = len(flat) // dims[0] if dims[0] else 0
+    return [_nest(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
+
+
+def _indexed(value: Any, prefix: tuple[int, ...] = ()) -> dict[tuple[int, ...], Any]:
+    """{(i, j, ...): element} of a nested list."""
+    if not isinstance(value, list):
+        return {prefix: value}
+    out: dict[tuple[int, ...], Any] = {}
+    for i, v in enumerate(value):
+        out.update(_indexed(v, (*prefix, i)))
+    return out
 
 
 def _int(raw: bytes, s: ScalarType) -> int:
@@ -172,9 +191,10 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
             path, offset, length = rl.path, rl.offset, rl.size
             w_offset = wl.offset if wl is not None else None
             if isinstance(old_value, list) and isinstance(new_value, list):
-                path, offset, length, old_value, new_value = _first_difference(rl, wl, old_value, new_value)
-                if wl is not None and wl.rtype is not None:
-                    w_offset = wl.offset + (offset - rl.offset) // length * _scalar(wl.rtype).size
+                narrowed = _first_difference(rl, wl, old_value, new_value)
+                if narrowed is None:
+                    continue
+                path, offset, length, w_offset, old_value, new_value = narrowed
             note = ""
             if offset + length > writer.size:
                 note = (f"bytes {max(writer.size, offset)}..{offset + length - 1} lie past the "
@@ -185,14 +205,43 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
 
 
 def _first_difference(rl: Region, wl: Region | None, old: list[Any], new: list[Any]) -> tuple[
-        str, int, int, Any, Any]:
-    """Narrow two element lists to the first element that differs (or is missing on one side)."""
+        str, int, int, int | None, Any, Any] | None:
+    """Narrow two (nested) element lists to the first element that differs or exists on one side only.
+
+    Returns its path, the reader's offset and size of it, the writer's offset,
+    and the two values.
+    """
     assert rl.rtype is not None
+    a, b = _indexed(old), _indexed(new)
+    # Only elements the reader has can be misread; a writer's extra elements are simply unread.
+    index = next((k for k in sorted(b) if k not in a or a[k] != b[k]), None)
+    if index is None:
+        return None
     size = _scalar(rl.rtype).size
-    i = next((k for k in range(max(len(old), len(new)))
-              if k >= len(old) or k >= len(new) or old[k] != new[k]), 0)
-    return (f"{rl.path}[{i}]", rl.offset + i * size, size,
-            old[i] if i < len(old) else None, new[i] if i < len(new) else None)
+    path = rl.path + "".join(f"[{i}]" for i in index)
+    offset = rl.offset + _flat_index(index, rl.rtype) * size
+    w_offset = None
+    if wl is not None and wl.rtype is not None and index in a:
+        w_offset = wl.offset + _flat_index(index, wl.rtype) * _scalar(wl.rtype).size
+    return path, offset, size, w_offset, a.get(index), b.get(index)
+
+
+def _flat_index(index: tuple[int, ...], t: ScalarType | ArrayType) -> int:
+    dims = t.dims if isinstance(t, ArrayType) else ()
+    flat = 0
+    for i, d in zip(index, dims, strict=False):
+        flat = flat * d + i
+    return flat
+
+
+def const_image(m: Member) -> bytes | None:
+    """The bytes a member's constant puts in an image (``"ROM"`` and ``[82, 79, 77]`` are the same)."""
+    if m.field.const is None:
+        return None
+    t = m.rtype
+    if not isinstance(t, (ScalarType, ArrayType)):
+        return None
+    return _const_bytes(m.field.const, t, _scalar(t))
 
 
 def _expected_const(r: Region) -> bytes | None:

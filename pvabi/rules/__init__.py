@@ -31,6 +31,7 @@ from .field_width_changed import FieldWidthChanged
 from .flag_added import FlagAdded
 from .flag_removed import FlagRemoved
 from .flag_reused import FlagReused
+from .flags_reserved_bits_changed import FlagsReservedBitsChanged
 from .layout_added import LayoutAdded
 from .layout_outgrows_bound import LayoutOutgrowsBound
 from .layout_removed import LayoutRemoved
@@ -69,6 +70,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     FlagAdded,
     FlagRemoved,
     FlagReused,
+    FlagsReservedBitsChanged,
     UnclassifiedChange,
 )
 

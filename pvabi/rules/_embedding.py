@@ -27,7 +27,7 @@ def embedding_damage(pair: RecordPair) -> tuple[list[str], Witness | None, tuple
             writers.append(em.field.writer)
             readers.append(em.field.reader)
         targets = []
-        if e.in_array:
+        if e.in_array and pair.old is not None and pair.new is not None and pair.old.size != pair.new.size:
             problems.append(f"{e.container}.{e.member}[] changes stride")
             targets.append(f"{e.member}[1]")
         for name in e.followers:

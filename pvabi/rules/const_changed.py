@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from ..compare import RecordPair, parties
 from ..findings import BREAKING, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
+from ..witness import const_image
 from .base import Rule
 
 
@@ -35,7 +36,7 @@ class ConstChanged(Rule):
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
         for mt in pair.matches:
             a, b = mt.old.field.const, mt.new.field.const
-            if a == b or mt.new.field.reserved is not None:
+            if const_image(mt.old) == const_image(mt.new) or mt.new.field.reserved is not None:
                 continue
             writers, readers = parties(mt.old, mt.new)
             sev = judge(BOTH, writers or ("both",), readers or ("both",))

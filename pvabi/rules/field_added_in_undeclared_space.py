@@ -10,9 +10,10 @@ class FieldAddedInUndeclaredSpace(AddedFieldRule):
     title = "Field added in undeclared space"
     category = "WIRE"
     space = "undeclared"
-    doc = ("A new field occupies bytes the old layout never promised to be zero: GCC padding or a region "
-           "reserved with any content. An old writer may leave garbage there, so a new reader of an old "
-           "image can decode a value nobody wrote. It is compatible when the field's use is gated by a "
+    doc = ("A new field occupies bytes the old layout never promised to be zero: GCC padding, a region "
+           "reserved with any content, or, in a union, bytes old writers filled through another member. "
+           "An old writer may leave garbage there, so a new reader of an old image can decode a value "
+           "nobody wrote. It is compatible when the field's use is gated by a "
            "feature the old version's peers never negotiate (the new reader only looks once the old "
            "peer has said it knows the field), or when the new reader runs on the same side as the "
            "writer.")

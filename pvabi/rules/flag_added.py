@@ -20,11 +20,14 @@ class FlagAdded(Rule):
            "its undefined bits reserved-zero, old writers never set it and old readers ignore it: "
            "compatible, and the way flags should grow (GUEST_STOPPED next to TSC_STABLE). When the old "
            "undefined bits could hold anything, an old writer may have set the bit, and a new reader "
-           "takes it for the new meaning.")
+           "takes it for the new meaning."
+           " Flags no field stores are taken to travel from guest to host, as for enums.")
     fix = "Declare reserved_bits: zero on flags types, so that every unused bit can become a flag later."
     backward = "compatible with reserved-zero bits; otherwise breaking when an old guest writes the field"
     forward = "compatible with reserved-zero bits; otherwise breaking when an old host writes the field"
-    witness_doc = "An old image with the bit set (legal when undefined bits were not reserved-zero)."
+    witness_doc = ("An old image of a field storing the flags with the bit set (legal when undefined bits "
+                   "were not reserved-zero); when no field stores the flags there is no image, and the finding "
+                   "says so.")
 
     def check_flags(self, cmp: Comparison, old: FlagsDef | None, new: FlagsDef | None) -> Iterable[Finding]:
         if old is None or new is None:

@@ -20,11 +20,14 @@ class FlagRemoved(Rule):
            "undefined bits may hold anything, a new writer may leave the bit set and an old reader acts on "
            "it: breaking. If they are reserved-zero, new writers simply never set it again, which an old "
            "reader must already handle (the flag is unset whenever it does not apply); only C code naming "
-           "the flag breaks.")
+           "the flag breaks."
+           " Flags no field stores are taken to travel from guest to host, as for enums.")
     fix = "Keep the flag defined (document it as never set) so the bit is not reused by accident."
     backward = "source-only with reserved-zero bits; else breaking when the new host writes and an old guest reads"
     forward = "source-only with reserved-zero bits; else breaking when the new guest writes and an old host reads"
-    witness_doc = "A new image with the bit set (legal because the new type's undefined bits may hold anything)."
+    witness_doc = ("A new image of a field storing the flags with the bit set (legal because the new type's "
+                   "undefined bits may hold anything); when no field stores the flags there is no image, and the "
+                   "finding says so.")
 
     def check_flags(self, cmp: Comparison, old: FlagsDef | None, new: FlagsDef | None) -> Iterable[Finding]:
         if old is None or new is None:

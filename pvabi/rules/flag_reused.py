@@ -19,11 +19,14 @@ class FlagReused(Rule):
     doc = ("A bit defined in both versions under different names, or a flag name that moved to another "
            "bit. Binaries carry bits, not names: an old writer's bit means one thing and a new reader "
            "takes it for another. pvabi cannot tell a pure rename from a new meaning; if it is only a "
-           "rename, waive the finding with that reason.")
+           "rename, waive the finding with that reason."
+           " Flags no field stores are taken to travel from guest to host, as for enums.")
     fix = "Never reuse or move a bit; take a reserved bit for the new meaning."
     backward = "breaking when a peer other than the writer reads the field"
     forward = "breaking when a peer other than the writer reads the field"
-    witness_doc = "An old image with the bit set, whose flag names differ when decoded under the new type."
+    witness_doc = ("An old image of a field storing the flags with the bit set, whose flag names differ when "
+                   "decoded under the new type; when no field stores the flags there is no image, and the "
+                   "finding says so.")
 
     def check_flags(self, cmp: Comparison, old: FlagsDef | None, new: FlagsDef | None) -> Iterable[Finding]:
         if old is None or new is None:

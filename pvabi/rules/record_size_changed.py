@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, is_live, parties
+from ..engine import Layout
 from ..findings import BREAKING, COMPATIBLE, Finding, severities
 from ..flows import BOTH, OLD_TO_NEW, judge
 from ._embedding import embedding_damage
@@ -59,7 +60,7 @@ class RecordSizeChanged(Rule):
                 sev = judge(BOTH, writers, readers)
                 past = [m for m in new.members if is_live(m) and m.end > old.size and m.size > 0]
                 if past:
-                    witness = pair.witness(OLD_TO_NEW, None, past[0].name)
+                    witness = pair.witness(OLD_TO_NEW, _in_old(old, past[0].name), past[0].name)
                 else:
                     note = "only padding or reserved bytes grew: an overrun buffer, not a misread field"
         if any(s == BREAKING for _, s in sev) and witness is None and not note:
@@ -67,3 +68,8 @@ class RecordSizeChanged(Rule):
         yield self.finding(pair, "", f"size {change}: {why}", sev, witness, old=f"{old.size} bytes",
                            new=f"{new.size} bytes", old_range=(0, old.size), new_range=(0, new.size),
                            witness_note=note)
+
+
+def _in_old(old: Layout, name: str) -> str | None:
+    """The member's path in the old layout, so the witness compares like with like."""
+    return name if old.member(name) is not None else None

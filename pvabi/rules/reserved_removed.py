@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..compare import RecordPair, space_kind
+from ..compare import RecordPair
 from ..findings import COMPATIBLE, Finding, severities
 from .base import Rule
 
@@ -32,7 +32,7 @@ class ReservedRemoved(Rule):
                 continue
             now = pair.new_spans(m.offset, m.end)
             lost = [s for s in now if s.kind in ("hole", "any", "past_end")]
-            if not lost or space_kind(now) == "field":
+            if not lost:
                 continue
             where = ", ".join(f"{s.start}..{s.end - 1} now {s.kind.replace('_', ' ')}" for s in lost)
             yield self.finding(pair, m.name, f"reserved-zero {m.name} ({m.offset}..{m.end - 1}): {where}",

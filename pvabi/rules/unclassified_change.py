@@ -7,9 +7,10 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..compare import RecordPair, describe
-from ..engine import ArrayType, Layout, Member, RecordType
+from ..compare import RecordPair
+from ..engine import ArrayType, Layout, Member, RecordType, RType
 from ..findings import BREAKING, Finding, severities
+from ..witness import const_image
 from .base import Rule
 
 # Facts about a layout that a rule may judge. Documentation (doc, source, since)
@@ -18,14 +19,24 @@ _MEMBER_FACTS = ("offset", "size", "align", "type", "reserved", "const", "enum",
                  "feature")
 
 
+def storage(t: RType) -> str:
+    """A type by the bytes it describes, not by its spelling (an alias of u32 is u32; char is s8)."""
+    if isinstance(t, ArrayType):
+        return storage(t.leaf) + "".join(f"[{c}]" for c in t.dims)
+    if isinstance(t, RecordType):
+        return f"struct {t.layout.name}"
+    sign = "s" if t.scalar.signed or t.scalar.char else "u"
+    return f"{sign}{t.size * 8}{' big-endian' if t.endian == 'big' and t.size > 1 else ''}"
+
+
 def facts(layout: Layout) -> dict[str, Any]:
     d = layout.definition
     return {
         "kind": layout.kind, "size": layout.size, "align": layout.align,
         "max_size": d.max_size.get_int(layout.arch) if d.max_size else None,
         "members": {m.name: {
-            "offset": m.offset, "size": m.size, "align": m.align, "type": describe(m.rtype),
-            "reserved": m.field.reserved, "const": repr(m.field.const) if m.field.const is not None else None,
+            "offset": m.offset, "size": m.size, "align": m.align, "type": storage(m.rtype),
+            "reserved": m.field.reserved, "const": const_image(m),
             "enum": m.field.enum, "flags": m.field.flags, "writer": m.field.writer, "reader": m.field.reader,
             "feature": m.field.feature,
         } for m in layout.members},
@@ -55,7 +66,8 @@ class UnclassifiedChange(Rule):
             return  # the common case, and deepdiff's walk is what costs
         explained = _explained(pair, found)
         changed_layouts = {f.layout for f in found if pair.arch in f.arches}
-        diff = DeepDiff(old, new, view="tree")
+        # threshold 0: always descend, so a member dict that changed a lot is still diffed member by member.
+        diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
         seen: set[str] = set()
         for change in diff.values():
             for item in change:
