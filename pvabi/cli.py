@@ -270,7 +270,7 @@ def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1)
         _emit_json(diff_json(result, files))
     else:
         use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
-        typer.echo(FORMATS[format_](result, use_color), nl=False)
+        typer.echo(FORMATS[format_](result, use_color), nl=False, color=use_color)
     raise typer.Exit(result.exit_code)
 
 

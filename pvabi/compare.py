@@ -128,9 +128,11 @@ class Comparison:
     def record_names(self) -> list[str]:
         names = {r.name for r in self.old.records()} | {r.name for r in self.new.records()}
         if self.layout_filter:
-            missing = [n for n in self.layout_filter if n not in names]
+            known = set(self.old.types) | set(self.new.types)
+            missing = [n for n in self.layout_filter if n not in known]
             if missing:
-                raise InputError(f"no layout named {missing[0]!r} in {self.old_name} or {self.new_name}")
+                raise InputError(f"no layout, enum or flags type named {missing[0]!r} in {self.old_name} "
+                                 f"or {self.new_name}")
             names &= set(self.layout_filter)
         return sorted(names)
 
@@ -155,7 +157,7 @@ class Comparison:
         if self.layout_filter:
             used = {f.enum or f.flags for r in (*self.old.records(), *self.new.records())
                     if r.name in self.layout_filter for f in r.fields}
-            names &= used
+            names &= used | set(self.layout_filter)
         return sorted(names)
 
     @cached_property

@@ -88,6 +88,9 @@ class PairReport:
     findings: tuple[Finding, ...]
     policy: Policy
     rules: tuple[Rule, ...]
+    # The bump the sides declare, when not derivable from their names: the working tree builds on the
+    # newest frozen version, so against an older one it carries the bump that version declared.
+    declared: str | None = None
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -112,7 +115,7 @@ class PairReport:
 
     @property
     def declared_bump(self) -> str | None:
-        return declared_bump(self.old, self.new)
+        return self.declared or declared_bump(self.old, self.new)
 
     @property
     def bump_ok(self) -> bool:
@@ -151,7 +154,8 @@ class DiffResult:
 
 
 def diff_abis(old: Abi, new: Abi, old_name: str, new_name: str, policy: Policy,
-              arches: tuple[str, ...] | None = None, layouts: tuple[str, ...] | None = None) -> PairReport:
+              arches: tuple[str, ...] | None = None, layouts: tuple[str, ...] | None = None,
+              declared: str | None = None) -> PairReport:
     cmp = Comparison(old, new, old_name, new_name, arches, layouts)
     rules = all_rules()
-    return PairReport(old_name, new_name, tuple(run_rules(cmp, rules)), policy, tuple(rules))
+    return PairReport(old_name, new_name, tuple(run_rules(cmp, rules)), policy, tuple(rules), declared)

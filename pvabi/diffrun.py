@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import arch as archmod
 from .abiroot import WORKING, AbiRoot, find_root, load
-from .diff import DiffResult, Policy, diff_abis
+from .diff import DiffResult, Policy, declared_bump, diff_abis
 from .errors import InputError
 from .findings import CATEGORIES, MODES
 from .model import Abi
@@ -51,14 +51,33 @@ def run_diff(root: AbiRoot, old_spec: str, new_spec: str, policy: Policy, transi
         raise InputError(f"unknown category {policy.category!r} (known: {', '.join(CATEGORIES)})")
     canon = tuple(_arch(a) for a in arches) if arches else None
     new = resolve_side(root, new_spec)
-    olds = [resolve_side(root, old_spec)]
+    named_old = resolve_side(root, old_spec)
+    _check_names(layouts, named_old, new)
+    index = VersionIndex.read(root)
+    olds = [named_old]
     if transitive:
-        index = VersionIndex.read(root)
         earlier = [v.name for v in index.versions if new.key is None or v.key < new.key]
-        olds = [resolve_side(root, name) for name in earlier if name != olds[0].name] + olds
+        olds = [resolve_side(root, name) for name in earlier if name != named_old.name] + olds
         olds.sort(key=lambda s: s.key or (1 << 30, 0))
-    reports = tuple(diff_abis(o.abi, new.abi, o.name, new.name, policy, canon, layouts) for o in olds)
+    newest = index.versions[-1].name if new.name == WORKING and index.versions else None
+    reports = tuple(diff_abis(o.abi, new.abi, o.name, new.name, policy, canon, layouts,
+                              _declared_for_working(o, newest)) for o in olds)
     return DiffResult(reports, policy, transitive)
+
+
+def _declared_for_working(old: Side, newest: str | None) -> str | None:
+    """The working tree is the next version after the newest frozen one: against an older version it
+    carries the bump that the newest one already declared (against the newest itself, none yet)."""
+    if newest is None or old.key is None or old.name == newest:
+        return None
+    return declared_bump(old.name, newest)
+
+
+def _check_names(layouts: tuple[str, ...] | None, old: Side, new: Side) -> None:
+    """Name filters are checked against the two sides the user named, whatever transitivity adds."""
+    for name in layouts or ():
+        if name not in old.abi.types and name not in new.abi.types:
+            raise InputError(f"no layout, enum or flags type named {name!r} in {old.name} or {new.name}")
 
 
 def _arch(name: str) -> str:

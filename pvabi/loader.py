@@ -21,7 +21,7 @@ from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
 from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, PerArch, RecordDef, TypeDef
-from .yamlsafe import Document, load_file
+from .yamlsafe import Document, load_file, schema_error_path
 
 MAX_FILES = 256
 RESERVED_NAMES = ("_raw",)
@@ -103,7 +103,8 @@ def _schema_errors(doc: Document) -> list[InputError]:
     for err in validator.iter_errors(doc.data):
         best = jsonschema.exceptions.best_match([err]) if err.context else err
         path = tuple(best.absolute_path)
-        out.append(InputError(_short(best.message), doc.file, doc.line(path), _field_path(doc.data, path)))
+        line = doc.line(schema_error_path(best))
+        out.append(InputError(_short(best.message), doc.file, line, _field_path(doc.data, path)))
     return out
 
 

@@ -139,3 +139,14 @@ def _dotted(path: Path_) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
+
+
+def schema_error_path(err: Any) -> tuple[Any, ...]:
+    """Where a jsonschema error points: for an unknown key, the key itself rather than its mapping."""
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+        extra = [k for k in err.instance if k not in known]
+        if extra:
+            return (*path, extra[0])
+    return path
