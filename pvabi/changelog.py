@@ -12,17 +12,22 @@ from .abiroot import WORKING, AbiRoot
 from .config import load_config
 from .diff import Policy
 from .diffrun import run_diff
+from .errors import InputError
 from .formats.common import arches
 from .versions import VersionIndex
 
 
 def render_changelog(root: AbiRoot, old: str, new: str) -> str:
     index = VersionIndex.read(root)
+    if old == WORKING:
+        raise InputError("the old side of a changelog must be a frozen version (the release notes start after it)")
     first = index.resolve(old)
     last = None if new == WORKING else index.resolve(new)
     steps = [v.name for v in index.versions if first.key < v.key and (last is None or v.key <= last.key)]
     if last is None:
         steps.append(WORKING)
+    if not steps:
+        raise InputError(f"no release after {first.name} up to {new}: name an older version first")
     cfg = load_config(root.path)
     policy = Policy(cfg.mode, cfg.category)
     previous = [first.name, *steps[:-1]]

@@ -262,7 +262,7 @@ def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1)
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
     cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
-    policy = Policy(mode or cfg.mode, (category or cfg.category).upper())
+    policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
                       tuple(arch) if arch else None, tuple(layout) if layout else None)
     files = save_witnesses(result, witness_dir) if witness_dir is not None else {}

@@ -118,6 +118,8 @@ def _inspect(m: Member, t: RType, value: Any, offset: int, path: str, notes: lis
             first = next(i for i, b in enumerate(value) if b)
             notes.append(Note(path, offset + first, "reserved must be zero, but is not"))
         return
+    if m.field.reserved is not None:
+        return  # reserved with any content: nothing to check, and its value is raw bytes
     if isinstance(t, RecordType):
         notes.extend(inspect(t.layout, value, offset, path + "."))
     elif isinstance(t, ArrayType) and isinstance(value, list):

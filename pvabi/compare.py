@@ -133,8 +133,27 @@ class Comparison:
             if missing:
                 raise InputError(f"no layout, enum or flags type named {missing[0]!r} in {self.old_name} "
                                  f"or {self.new_name}")
-            names &= set(self.layout_filter)
+            names &= self.selected
         return sorted(names)
+
+    @cached_property
+    def selected(self) -> set[str]:
+        """The filtered names plus every layout they embed, at any depth, in either version.
+
+        A change inside an embedded layout is reported on that layout, so filtering
+        to its container must keep it.
+        """
+        todo = list(self.layout_filter or ())
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for abi in (self.old, self.new):
+                rec = abi.record(name)
+                todo.extend(f.type for f in (rec.fields if rec else ()) if abi.record(f.type) is not None)
+        return seen
 
     def record_pairs(self) -> Iterator[RecordPair]:
         for name in self.record_names():
@@ -156,7 +175,7 @@ class Comparison:
         names |= {n for n, t in self.new.types.items() if isinstance(t, kind)}
         if self.layout_filter:
             used = {f.enum or f.flags for r in (*self.old.records(), *self.new.records())
-                    if r.name in self.layout_filter for f in r.fields}
+                    if r.name in self.selected for f in r.fields}
             names &= used | set(self.layout_filter)
         return sorted(names)
 
@@ -212,7 +231,8 @@ class RecordPair:
             for nm in self.new.members:
                 if nm.name in taken_new or nm.name in old_live:
                     continue
-                if nm.offset == om.offset and nm.size == om.size and not type_changes(om.rtype, nm.rtype):
+                if (nm.offset == om.offset and nm.size == om.size and not type_changes(om.rtype, nm.rtype)
+                        and (not is_live(nm) or same_contract(om, nm))):
                     out.append(Match(om, nm, True))
                     taken_new.add(nm.name)
                     break
@@ -270,6 +290,26 @@ def spans(layout: Layout, start: int, end: int) -> list[Span]:
     if end > layout.size:
         out.append(Span(max(start, layout.size), end, "past_end"))
     return sorted(out, key=lambda s: (s.start, s.end))
+
+
+def byte_signature(t: RType) -> object:
+    """What a type means in bytes, ignoring every name: equal signatures decode every image alike."""
+    if isinstance(t, ArrayType):
+        return ("array", t.dims, byte_signature(t.leaf))
+    if isinstance(t, RecordType):
+        lay = t.layout
+        return ("record", lay.kind, lay.size, lay.align, tuple(
+            (m.offset, m.field.reserved, m.field.enum, m.field.flags, witnessmod.const_image(m),
+             byte_signature(m.rtype)) for m in lay.members))
+    return ("scalar", t.size, t.scalar.signed, t.endian)
+
+
+def same_contract(a: Member, b: Member) -> bool:
+    """Everything but the name agrees: what makes same bytes under a new name a rename, not a reuse."""
+    fa, fb = a.field, b.field
+    contract = (fa.enum, fa.flags, fa.writer, fa.reader, fa.feature)
+    return contract == (fb.enum, fb.flags, fb.writer, fb.reader, fb.feature) and (
+        witnessmod.const_image(a) == witnessmod.const_image(b))
 
 
 def parties(*members: Member | None) -> tuple[tuple[str, ...], tuple[str, ...]]:

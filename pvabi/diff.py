@@ -66,6 +66,8 @@ def declared_bump(old: str, new: str) -> str | None:
         (a, b), (c, d) = parse_name(old), parse_name(new)
     except Exception:
         return None
+    if (c, d) < (a, b):
+        return None  # a downgrade declares nothing: every break counts
     if a != c:
         return "major"
     return "minor" if b != d else "none"

@@ -96,7 +96,10 @@ def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int],
     """
     from .formats.json_format import json_value
 
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create the witness directory: {e.strerror}", str(directory)) from None
     files: dict[tuple[int, int], str] = {}
     for ri, report in enumerate(result.reports):
         for fi, f in enumerate(report.findings):
@@ -104,15 +107,22 @@ def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int],
             if w is None:
                 continue
             stem = _safe(f"{report.old}..{report.new}-{fi + 1:03d}-{f.rule}-{w.layout}-{w.arch}")
-            write_atomic(directory / f"{stem}.bin", w.image)
+            _write(directory / f"{stem}.bin", w.image)
             meta = {"schema": "pvabi.witness/1", "rule": f.rule, "layout": w.layout, "arch": w.arch,
                     "written_under": w.written_under, "read_under": w.read_under, "field": w.field,
                     "offset": w.offset, "writer_offset": w.writer_offset, "size": w.size,
                     "writer_value": json_value(w.writer_value), "reader_value": json_value(w.reader_value),
                     "note": w.note, "message": f.message}
-            write_atomic(directory / f"{stem}.json", (json.dumps(meta, indent=2) + "\n").encode())
+            _write(directory / f"{stem}.json", (json.dumps(meta, indent=2) + "\n").encode())
             files[(ri, fi)] = f"{stem}.bin"
     return files
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        raise InputError(f"cannot write witness: {e.strerror}", str(path)) from None
 
 
 def _safe(name: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
@@ -34,30 +35,52 @@ class Region:
     member: Member | None = None
 
 
-def regions(layout: Layout, base: int = 0, prefix: str = "") -> Iterator[Region]:
-    """Every leaf, reserved region and padding hole of a layout, at absolute offsets."""
+def regions(layout: Layout, base: int = 0, prefix: str = "", view: int | None = None) -> Iterator[Region]:
+    """Every leaf, reserved region and padding hole of a layout, at absolute offsets.
+
+    With ``view``, each union contributes only one member (chosen by ``view``):
+    a writer fills a union through one of its members, so only that member's
+    constraints (constants, enum values, flag bits) hold in what it writes.
+    """
     for h in layout.holes:
         yield Region(f"{prefix}<padding@{h.offset}>", base + h.offset, h.size, "hole")
-    for m in layout.members:
-        yield from _member_regions(m, m.rtype, base + m.offset, prefix + m.name)
+    members = layout.members
+    if view is not None and layout.kind == "union" and members:
+        members = (members[view % len(members)],)
+    for m in members:
+        yield from _member_regions(m, m.rtype, base + m.offset, prefix + m.name, view)
 
 
-def _member_regions(m: Member, t: RType, offset: int, path: str) -> Iterator[Region]:
+def _member_regions(m: Member, t: RType, offset: int, path: str, view: int | None) -> Iterator[Region]:
     if m.field.reserved is not None:
         yield Region(path, offset, t.size, m.field.reserved)
     elif isinstance(t, RecordType):
-        yield from regions(t.layout, offset, path + ".")
+        yield from regions(t.layout, offset, path + ".", view)
     elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
         for i in range(t.count):
-            yield from _member_regions(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]")
+            yield from _member_regions(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", view)
     else:
         assert isinstance(t, (ScalarType, ArrayType))
         yield Region(path, offset, t.size, "leaf", t, m)
 
 
+@lru_cache(maxsize=32)
+def _cached_regions(layout: Layout, view: int | None) -> tuple[Region, ...]:
+    return tuple(regions(layout, view=view))
+
+
 def garbage(i: int, seed: int) -> int:
-    """A deterministic, non-zero, non-palindromic byte for position ``i``."""
-    return ((((i + 1) * 167) + seed * 59) ^ 0xA5) & 0xFF or 0x5A
+    """A deterministic, non-zero byte for position ``i``, with no short period.
+
+    A hash of the position rather than a linear sequence: a field shifted by a
+    multiple of 256 (everything after an inserted u64[32]) must still land on
+    different bytes.
+    """
+    h = (i * 0x9E3779B1 + seed * 0x85EBCA77 + 0x165667B1) & 0xFFFFFFFF
+    h ^= h >> 15
+    h = (h * 0x2C1B3C6D) & 0xFFFFFFFF
+    h ^= h >> 12
+    return h & 0xFF or 0x5A
 
 
 def _scalar(t: RType) -> ScalarType:
@@ -70,26 +93,29 @@ def _scalar(t: RType) -> ScalarType:
 def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | None = None) -> bytes:
     """A legal image of ``layout`` (padded to ``size`` with garbage), varied by ``seed``.
 
-    ``pick`` forces the integer stored in the named scalar leaves.
+    ``pick`` forces the integer stored in the named leaves (the first element of an array).
     """
     image = bytearray(garbage(i, seed) for i in range(size))
-    for r in regions(layout):
+    for r in _cached_regions(layout, seed):
         if r.kind == "zero":
             image[r.offset:r.offset + r.size] = bytes(r.size)
         if r.kind != "leaf" or r.member is None or r.rtype is None:
             continue
         f, s = r.member.field, _scalar(r.rtype)
         forced = (pick or {}).get(r.path)
-        if forced is not None and isinstance(r.rtype, ScalarType):
-            image[r.offset:r.offset + r.size] = _encode(forced, s)
-        elif f.const is not None:
+        if f.const is not None:
             image[r.offset:r.offset + r.size] = _const_bytes(f.const, r.rtype, s)
-        elif r.member.enum is not None and isinstance(r.rtype, ScalarType) and r.member.enum.values:
-            values = r.member.enum.values
-            image[r.offset:r.offset + r.size] = _encode(values[seed % len(values)][1], s)
-        elif r.member.flags is not None and isinstance(r.rtype, ScalarType):
-            raw = int.from_bytes(image[r.offset:r.offset + r.size], "little")
-            image[r.offset:r.offset + r.size] = _encode(raw & r.member.flags.mask, s)
+            continue
+        for k in range(r.size // s.size):
+            at = r.offset + k * s.size
+            if forced is not None and k == 0:
+                image[at:at + s.size] = _encode(forced, s)
+            elif r.member.enum is not None and r.member.enum.values:
+                values = r.member.enum.values
+                image[at:at + s.size] = _encode(values[(seed + k) % len(values)][1], s)
+            elif r.member.flags is not None:
+                raw = int.from_bytes(image[at:at + s.size], "little")
+                image[at:at + s.size] = _encode(raw & r.member.flags.mask, s)
     return bytes(image)
 
 
@@ -110,7 +136,7 @@ def read_leaf(image: bytes, r: Region) -> Any:
     assert r.rtype is not None and r.member is not None
     raw = image[r.offset:r.offset + r.size]
     s = _scalar(r.rtype)
-    if s.scalar.char:
+    if s.scalar.char and isinstance(r.rtype, ArrayType):
         return raw
     if isinstance(r.rtype, ArrayType):
         flat = [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
@@ -163,8 +189,8 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
     forces values into writer leaves (a new enum value, say).
     """
     size = max(writer.size, reader.size)
-    w_leaves = {r.path: r for r in regions(writer) if r.kind == "leaf"}
-    r_leaves = [r for r in regions(reader) if r.kind == "leaf"
+    w_leaves = {r.path: r for r in _cached_regions(writer, None) if r.kind == "leaf"}
+    r_leaves = [r for r in _cached_regions(reader, None) if r.kind == "leaf"
                 and reader_prefix is not None and _under(r.path, reader_prefix)]
     if writer_prefix is not None and reader_prefix is None:
         r_leaves = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..compare import Match, RecordPair, describe, parties, space_kind, type_changes
-from ..engine import ScalarType
-from ..findings import BREAKING, Finding
+from ..compare import Match, RecordPair, byte_signature, describe, parties, space_kind, type_changes
+from ..engine import ScalarType, int_range
+from ..findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -17,30 +17,52 @@ class TypeChangeRule(Rule):
 
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
         for mt in pair.matches:
-            if mt.new.field.reserved is not None:
-                continue
+            if mt.new.field.reserved is not None or mt.old.size == mt.new.size == 0:
+                continue  # reserved bytes are space; an empty member has no bytes to misread
             mine = [c for c in type_changes(mt.old.rtype, mt.new.rtype) if c in self.kinds]
             if mine:
                 yield self._finding(pair, mt, mine[0])
 
     def breaks(self, pair: RecordPair, mt: Match) -> set[str]:
-        """Both flows, except a little-endian unsigned widening into reserved-zero bytes.
+        """Both flows, except where one side provably keeps every value.
 
-        Old writers leave those bytes zero, so a new reader gets the same number;
-        only a new writer's large value, truncated by an old reader, breaks.
+        - A little-endian unsigned field widened into reserved-zero bytes: old
+          writers leave them zero, so new readers get the same number; only an old
+          reader truncating a new writer's large value breaks.
+        - Narrowed, with the freed bytes now reserved-zero: new writers leave them
+          zero, so old readers get the same number; only a new reader truncating
+          an old writer's large value breaks.
+        - A signedness change of an enum whose every value fits both signs, or of
+          a flags word (bits are bits): no legal value decodes differently.
         """
         o, n = mt.old.rtype, mt.new.rtype
-        if (isinstance(o, ScalarType) and isinstance(n, ScalarType) and n.size > o.size
-                and mt.old.offset == mt.new.offset and o.endian == n.endian == "little"
-                and not o.scalar.signed and not n.scalar.signed
-                and space_kind(pair.old_spans(mt.old.end, mt.new.end)) == "zero"):
-            return {NEW_TO_OLD}
+        if (isinstance(o, ScalarType) and isinstance(n, ScalarType) and mt.old.offset == mt.new.offset
+                and o.endian == n.endian == "little" and not o.scalar.signed and not n.scalar.signed):
+            if n.size > o.size and space_kind(pair.old_spans(mt.old.end, mt.new.end)) == "zero":
+                return {NEW_TO_OLD}
+            if n.size < o.size and space_kind(pair.new_spans(mt.new.end, mt.old.end)) == "zero":
+                return {OLD_TO_NEW}
+        if type_changes(o, n) == ("signedness",) and self._values_fit(mt):
+            return set()
         return set(BOTH)
+
+    @staticmethod
+    def _values_fit(mt: Match) -> bool:
+        if mt.old.flags is not None and mt.new.flags is not None:
+            return True
+        o, n = mt.old.rtype, mt.new.rtype
+        if mt.old.enum is None or mt.new.enum is None or not isinstance(o, ScalarType) or not isinstance(n, ScalarType):
+            return False
+        (lo1, hi1), (lo2, hi2) = int_range(o.scalar), int_range(n.scalar)
+        return all(max(lo1, lo2) <= v <= min(hi1, hi2) for e in (mt.old.enum, mt.new.enum) for _, v in e.values)
 
     def _finding(self, pair: RecordPair, mt: Match, change: str) -> Finding:
         breaks = self.breaks(pair, mt)
         writers, readers = parties(mt.old, mt.new)
-        sev = judge(breaks, writers, readers)
+        otherwise = COMPATIBLE
+        if change == "record" and byte_signature(mt.old.rtype) == byte_signature(mt.new.rtype):
+            breaks, otherwise = set(), SOURCE_ONLY  # a struct renamed, byte for byte the same
+        sev = judge(breaks, writers, readers, otherwise)
         witness = None
         if any(s == BREAKING for _, s in sev):
             for flow in (OLD_TO_NEW, NEW_TO_OLD):

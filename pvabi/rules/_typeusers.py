@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..compare import Comparison, RecordPair
-from ..findings import Witness
-from ..flows import NEW_TO_OLD, OLD_TO_NEW
+from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, SOURCE_ONLY, Witness, severities
+from ..flows import NEW_TO_OLD, OLD_TO_NEW, judge
 
 # A table of call or operation numbers that no field stores (VMI's call slots)
 # carries requests: the guest picks the number, the host acts on it.
@@ -21,16 +21,37 @@ def users(cmp: Comparison, type_name: str, attr: str) -> list[tuple[str, str]]:
     return seen
 
 
-def parties_of(cmp: Comparison, type_name: str, attr: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    writers: list[str] = []
-    readers: list[str] = []
-    for side in ("old", "new"):
-        for rec, field in cmp.users_of(side, type_name, attr):
-            f = rec.field(field)
-            if f is not None:
-                writers.append(f.writer)
-                readers.append(f.reader)
-    return (tuple(writers), tuple(readers)) if writers else UNSTORED
+def judge_users(cmp: Comparison, type_name: str, attr: str, breaks: set[str] | frozenset[str],
+                otherwise: str = COMPATIBLE) -> tuple[tuple[str, str], ...]:
+    """Severity per direction: the worst over the fields storing the type, each judged by its own flows.
+
+    Pooling every field's writers and readers would pair one field's writer
+    with another field's reader and invent flows that never happen.
+    """
+    contracts = {(f.writer, f.reader) for side in ("old", "new")
+                 for rec, name in cmp.users_of(side, type_name, attr)
+                 if (f := rec.field(name)) is not None}
+    if not contracts:
+        contracts = {(UNSTORED[0][0], UNSTORED[1][0])}
+    verdicts = [dict(judge(breaks, (w,), (r,), otherwise)) for w, r in sorted(contracts)]
+    order = (BREAKING, SOURCE_ONLY, COMPATIBLE)
+    worst = {d: min((v[d] for v in verdicts), key=order.index) for d in DIRECTIONS}
+    return severities(worst["backward"], worst["forward"])
+
+
+def type_arches(cmp: Comparison, type_name: str) -> tuple[str, ...]:
+    """Where a type matters: the architectures of the layouts storing it, else of the file defining it."""
+    found: set[str] = set()
+    for attr in ("enum", "flags"):
+        for side in ("old", "new"):
+            for rec, _ in cmp.users_of(side, type_name, attr):
+                found.update(a for a in cmp.arches if rec.exists_on(a))
+    if not found:
+        for abi in (cmp.old, cmp.new):
+            for file in abi.files:
+                if type_name in file.types:
+                    found.update(a for a in cmp.arches if file.arches is None or a in file.arches)
+    return tuple(a for a in cmp.arches if a in found) or tuple(cmp.arches)
 
 
 def witness_through(cmp: Comparison, type_name: str, attr: str, flow: str, value: int) -> Witness | None:
@@ -47,4 +68,4 @@ def witness_through(cmp: Comparison, type_name: str, attr: str, flow: str, value
     return None
 
 
-__all__ = ["NEW_TO_OLD", "OLD_TO_NEW", "parties_of", "users", "witness_through"]
+__all__ = ["NEW_TO_OLD", "OLD_TO_NEW", "judge_users", "type_arches", "users", "witness_through"]

@@ -50,6 +50,8 @@ class Rule:
                      severity: tuple[tuple[str, str], ...], witness: Witness | None = None,
                      **kw: Any) -> Finding:
         """A finding about an enum or flags type, which has no architecture of its own."""
-        return Finding(rule=self.id, layout=layout, path=path, arches=tuple(cmp.arches), message=message,
+        from ._typeusers import type_arches
+
+        return Finding(rule=self.id, layout=layout, path=path, arches=type_arches(cmp, layout), message=message,
                        severity=severity, witness=witness, old_version=cmp.old_name,
                        new_version=cmp.new_name, **kw)

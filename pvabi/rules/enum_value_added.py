@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import BREAKING, Finding
-from ..flows import NEW_TO_OLD, judge
+from ..flows import NEW_TO_OLD
 from ..model import EnumDef
-from ._typeusers import parties_of, witness_through
+from ._typeusers import judge_users, witness_through
 from .base import Rule
 
 
@@ -33,11 +33,10 @@ class EnumValueAdded(Rule):
             return
         old_numbers = {v for _, v in old.values}
         old_names = {n for n, _ in old.values}
-        writers, readers = parties_of(cmp, new.name, "enum")
         for name, value in new.values:
             if name in old_names or value in old_numbers:
                 continue
-            sev = judge({NEW_TO_OLD}, writers, readers)
+            sev = judge_users(cmp, new.name, "enum", {NEW_TO_OLD})
             witness = None
             if any(s == BREAKING for _, s in sev):
                 witness = witness_through(cmp, new.name, "enum", NEW_TO_OLD, value)

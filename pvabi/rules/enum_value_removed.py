@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import BREAKING, Finding
-from ..flows import OLD_TO_NEW, judge
+from ..flows import OLD_TO_NEW
 from ..model import EnumDef
-from ._typeusers import parties_of, witness_through
+from ._typeusers import judge_users, witness_through
 from .base import Rule
 
 
@@ -27,14 +27,15 @@ class EnumValueRemoved(Rule):
                    "field stores the enum, there is no image and the finding names the value.")
 
     def check_enum(self, cmp: Comparison, old: EnumDef | None, new: EnumDef | None) -> Iterable[Finding]:
-        if old is None or new is None:
+        if old is None:
             return
+        if new is None:  # the whole type is gone: every value old peers use is
+            new = EnumDef(old.name, old.doc, old.loc, ())
         new_numbers = {v for _, v in new.values}
-        writers, readers = parties_of(cmp, old.name, "enum")
         for name, value in old.values:
             if new.value_of(name) is not None or value in new_numbers:
                 continue
-            sev = judge({OLD_TO_NEW}, writers, readers)
+            sev = judge_users(cmp, old.name, "enum", {OLD_TO_NEW})
             witness = None
             if any(s == BREAKING for _, s in sev):
                 witness = witness_through(cmp, old.name, "enum", OLD_TO_NEW, value)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import BREAKING, Finding
-from ..flows import BOTH, OLD_TO_NEW, judge
+from ..flows import BOTH, OLD_TO_NEW
 from ..model import EnumDef
-from ._typeusers import parties_of, witness_through
+from ._typeusers import judge_users, witness_through
 from .base import Rule
 
 
@@ -27,12 +27,11 @@ class EnumValueRenumbered(Rule):
     def check_enum(self, cmp: Comparison, old: EnumDef | None, new: EnumDef | None) -> Iterable[Finding]:
         if old is None or new is None:
             return
-        writers, readers = parties_of(cmp, old.name, "enum")
         for name, value in old.values:
             now = new.value_of(name)
             if now is None or now == value:
                 continue
-            sev = judge(BOTH, writers, readers)
+            sev = judge_users(cmp, old.name, "enum", BOTH)
             witness = None
             if any(s == BREAKING for _, s in sev):
                 witness = witness_through(cmp, old.name, "enum", OLD_TO_NEW, value)

@@ -14,7 +14,9 @@ class FieldRenamed(Rule):
     title = "Field renamed"
     category = "SOURCE"
     doc = ("A field of the old layout has no namesake in the new one, but a new field (or reserved member) "
-           "sits at the same offset with the same size and type, so it is taken as a rename. The bytes "
+           "sits at the same offset with the same size and type, and the same enum, flags, constant, "
+           "writer, reader and feature, so it is taken as a rename; bytes that changed hands or meaning "
+           "are a removal and an addition instead. The bytes "
            "mean the same to every binary; C sources that name the old member stop compiling. Renames "
            "are found by offset and type, never by name.")
     fix = ("Keep the old name as an alias (a union member or a compatibility #define in the generated "

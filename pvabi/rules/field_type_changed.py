@@ -12,7 +12,8 @@ class FieldTypeChanged(TypeChangeRule):
     kinds = ("kind", "record")
     doc = ("A field changed between scalar, array and struct, or now holds a different struct type. Its bytes "
            "are cut up differently, so at least one element decodes to something else on the other "
-           "version. (Changes of width, signedness, byte order and array length have their own rules.)")
+           "version. (Changes of width, signedness, byte order and array length have their own rules.) A "
+           "struct type renamed but byte for byte the same is only a source break.")
     fix = "Keep the old type; introduce the new representation as a new field."
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"

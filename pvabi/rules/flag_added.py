@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import BREAKING, Finding
-from ..flows import OLD_TO_NEW, judge
+from ..flows import OLD_TO_NEW
 from ..model import FlagsDef
-from ._typeusers import parties_of, witness_through
+from ._typeusers import judge_users, witness_through
 from .base import Rule
 
 
@@ -34,12 +34,11 @@ class FlagAdded(Rule):
             return
         used = {b for _, b in old.bits}
         names = {n for n, _ in old.bits}
-        writers, readers = parties_of(cmp, new.name, "flags")
         for name, bit in new.bits:
             if bit in used or name in names:
                 continue
             breaks = set() if old.reserved_bits == "zero" else {OLD_TO_NEW}
-            sev = judge(breaks, writers, readers)
+            sev = judge_users(cmp, new.name, "flags", breaks)
             witness = None
             if any(s == BREAKING for _, s in sev):
                 witness = witness_through(cmp, new.name, "flags", OLD_TO_NEW, 1 << bit)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import BREAKING, Finding
-from ..flows import BOTH, OLD_TO_NEW, judge
+from ..flows import BOTH, OLD_TO_NEW
 from ..model import FlagsDef
-from ._typeusers import parties_of, witness_through
+from ._typeusers import judge_users, witness_through
 from .base import Rule
 
 
@@ -33,7 +33,6 @@ class FlagReused(Rule):
             return
         new_by_bit = {b: n for n, b in new.bits}
         new_by_name = dict(new.bits)
-        writers, readers = parties_of(cmp, new.name, "flags")
         for name, bit in old.bits:
             now_name, now_bit = new_by_bit.get(bit), new_by_name.get(name)
             if now_name is not None and now_name != name:
@@ -42,7 +41,7 @@ class FlagReused(Rule):
                 what = f"{name}: bit {bit} -> {now_bit}"
             else:
                 continue
-            sev = judge(BOTH, writers, readers)
+            sev = judge_users(cmp, new.name, "flags", BOTH)
             witness = None
             if any(s == BREAKING for _, s in sev):
                 witness = witness_through(cmp, new.name, "flags", OLD_TO_NEW, 1 << bit)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from ..compare import Comparison
 from ..findings import Finding
-from ..flows import NEW_TO_OLD, OLD_TO_NEW, judge
+from ..flows import NEW_TO_OLD, OLD_TO_NEW
 from ..model import FlagsDef
-from ._typeusers import parties_of
+from ._typeusers import judge_users
 from .base import Rule
 
 
@@ -31,9 +31,8 @@ class FlagsReservedBitsChanged(Rule):
     def check_flags(self, cmp: Comparison, old: FlagsDef | None, new: FlagsDef | None) -> Iterable[Finding]:
         if old is None or new is None or old.reserved_bits == new.reserved_bits:
             return
-        writers, readers = parties_of(cmp, new.name, "flags")
         loosened = old.reserved_bits == "zero"
-        sev = judge({NEW_TO_OLD} if loosened else {OLD_TO_NEW}, writers, readers)
+        sev = judge_users(cmp, new.name, "flags", {NEW_TO_OLD} if loosened else {OLD_TO_NEW})
         yield self.type_finding(cmp, new.name, "", f"undefined bits of {new.name}: {old.reserved_bits} -> "
                                 f"{new.reserved_bits}", sev, old=f"reserved_bits {old.reserved_bits}",
                                 new=f"reserved_bits {new.reserved_bits}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, parties
-from ..findings import Finding
+from ..findings import BREAKING, Finding
 from ..flows import BOTH, judge
 from ._embedding import embedding_damage
 from .base import Rule
@@ -35,6 +35,9 @@ class RecordAlignmentChanged(Rule):
             writers, readers = parties(*old.members, *new.members)
         sev = judge(BOTH, writers or ("both",), readers or ("both",))
         why = "; ".join(problems) if problems else "no embedding in the ABI moves"
+        if not any(s == BREAKING for _, s in sev):
+            witness = None
         yield self.finding(pair, "", f"alignment {old.align} -> {new.align}: {why}", sev, witness,
                            old=f"align {old.align}", new=f"align {new.align}",
-                           witness_note="" if witness else "alignment affects consumers' own structures")
+                           witness_note="" if witness or not any(s == BREAKING for _, s in sev)
+                           else "alignment affects consumers' own structures")

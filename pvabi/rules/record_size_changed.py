@@ -63,7 +63,9 @@ class RecordSizeChanged(Rule):
                     witness = pair.witness(OLD_TO_NEW, _in_old(old, past[0].name), past[0].name)
                 else:
                     note = "only padding or reserved bytes grew: an overrun buffer, not a misread field"
-        if any(s == BREAKING for _, s in sev) and witness is None and not note:
+        if not any(s == BREAKING for _, s in sev):
+            witness, note = None, ""  # nothing breaks, so there is nothing to prove
+        elif witness is None and not note:
             note = "no embedding member decodes differently"
         yield self.finding(pair, "", f"size {change}: {why}", sev, witness, old=f"{old.size} bytes",
                            new=f"{new.size} bytes", old_range=(0, old.size), new_range=(0, new.size),

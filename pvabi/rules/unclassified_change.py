@@ -7,7 +7,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..compare import RecordPair
+from ..compare import RecordPair, type_changes
 from ..engine import ArrayType, Layout, Member, RecordType, RType
 from ..findings import BREAKING, Finding, severities
 from ..witness import const_image
@@ -46,7 +46,7 @@ def facts(layout: Layout) -> dict[str, Any]:
 class UnclassifiedChange(Rule):
     id = "UNCLASSIFIED_CHANGE"
     title = "Change no rule classifies"
-    category = "LAYOUT"
+    category = "WIRE"  # a safety net every gate enforces
     doc = ("After every other rule has run, pvabi compares the two layouts' facts (kind, size, alignment, "
            "max_size, and each member's offset, size, alignment, type, reserved state, constant, enum, "
            "flags, writer, reader and feature; not documentation) with deepdiff. Any difference no "
@@ -122,6 +122,9 @@ def _is_explained(pair: RecordPair, member: str | None, path: list[str], explain
         return True
     old_m = pair.old.member(member) if pair.old else None
     new_m = pair.new.member(member) if pair.new else None
+    # A type spelled differently for the same storage (an alias, char for int8) is not a change.
+    if path[2:] == ["type"] and old_m is not None and new_m is not None and not type_changes(old_m.rtype, new_m.rtype):
+        return True
     # An embedded layout that changed inside is reported on that layout, where the change was made.
     inner = _record_name(old_m)
     if inner is not None and inner == _record_name(new_m) and inner in changed_layouts:
