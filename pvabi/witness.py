@@ -199,8 +199,9 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
         wpath = None if writer_prefix is None else writer_prefix + rl.path[len(reader_prefix or ""):]
         targets.append((w_leaves.get(wpath) if wpath else None, rl))
     for seed in range(SEEDS):
-        image = write_image(writer, size, seed, pick) if targets else b""
+        base = write_image(writer, size, seed, pick) if targets else b""
         for wl, rl in targets:
+            image = _with_pattern(base, wl, seed)
             new_value = read_leaf(image, rl)
             expected = _expected_const(rl)
             if expected is not None and image[rl.offset:rl.offset + rl.size] != expected:
@@ -268,6 +269,22 @@ def const_image(m: Member) -> bytes | None:
     if not isinstance(t, (ScalarType, ArrayType)):
         return None
     return _const_bytes(m.field.const, t, _scalar(t))
+
+
+def _with_pattern(image: bytes, wl: Region | None, seed: int) -> bytes:
+    """Odd seeds store a value chosen to expose sign, width and byte-order changes in the writer's field.
+
+    All bits set, then a rising non-palindromic byte run with the top bit set;
+    only for plain integers, where every value is legal.
+    """
+    if wl is None or wl.member is None or seed % 2 == 0:
+        return image
+    f = wl.member.field
+    if f.const is not None or wl.member.enum is not None or wl.member.flags is not None:
+        return image
+    n = wl.size
+    pattern = b"\xff" * n if seed % 4 == 1 else bytes((0x81 + 0x11 * i) & 0xFF for i in range(n))
+    return image[:wl.offset] + pattern + image[wl.offset + n:]
 
 
 def _expected_const(r: Region) -> bytes | None:

@@ -55,7 +55,7 @@ def witness_lines(w: Witness) -> list[str]:
     moved = f" (the writer put its value at offset {w.writer_offset})" if w.writer_offset is not None else ""
     lines = [
         f"an image written under {w.written_under}, read under {w.read_under} ({w.layout} on {w.arch}):",
-        f"{w.field} at offset {w.offset}, {w.size} bytes: {w.bytes_at.hex(' ')}{moved}",
+        f"{w.field} at offset {w.offset}, {w.size} byte{'s' if w.size != 1 else ''}: {w.bytes_at.hex(' ')}{moved}",
         f"{w.written_under} wrote {value(w.writer_value)}; {w.read_under} reads {value(w.reader_value)}",
     ]
     if w.note:
@@ -68,7 +68,10 @@ def summary(r: PairReport) -> str:
     declared = r.declared_bump
     bump = f"requires a {r.required_bump} version bump" if r.required_bump != "none" else "requires no version bump"
     if declared is None:
-        verdict = "no bump declared (not a pair of frozen versions)"
+        verdict = "no bump declared (not an upgrade between frozen versions)"
+    elif r.declared is not None:
+        verdict = (f"{declared} bump already declared by the newest frozen version ({r.old} -> {r.new}): "
+                   f"{'ok' if r.bump_ok else 'NOT ENOUGH'}")
     else:
         verdict = f"declared {declared} ({r.old} -> {r.new}): {'ok' if r.bump_ok else 'NOT ENOUGH'}"
     state = "FAILED" if r.failed else "passed"

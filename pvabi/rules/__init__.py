@@ -38,6 +38,7 @@ from .layout_removed import LayoutRemoved
 from .record_alignment_changed import RecordAlignmentChanged
 from .record_size_changed import RecordSizeChanged
 from .reserved_removed import ReservedRemoved
+from .reserved_zero_declared import ReservedZeroDeclared
 from .unclassified_change import UnclassifiedChange
 
 RULESET_VERSION = 1
@@ -62,6 +63,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     FieldAddedPastEnd,
     FieldAddedOverField,
     ReservedRemoved,
+    ReservedZeroDeclared,
     ConstChanged,
     EnumValueAdded,
     EnumValueRemoved,
