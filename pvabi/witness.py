@@ -14,7 +14,7 @@ construct codec.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -214,7 +214,7 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
             elif not zero_is_witness and not any(image[rl.offset:rl.offset + rl.size]):
                 continue
             else:
-                old_value = None
+                old_value = _overlapped(image, w_leaves.values(), rl)
             path, offset, length = rl.path, rl.offset, rl.size
             w_offset = wl.offset if wl is not None else None
             if isinstance(old_value, list) and isinstance(new_value, list):
@@ -269,6 +269,15 @@ def const_image(m: Member) -> bytes | None:
     if not isinstance(t, (ScalarType, ArrayType)):
         return None
     return _const_bytes(m.field.const, t, _scalar(t))
+
+
+def _overlapped(image: bytes, leaves: Iterable[Region], rl: Region) -> str | None:
+    """For a field the writer does not have: what the writer meant by those bytes, if anything."""
+    hit = next((w for w in leaves if w.offset < rl.offset + rl.size and rl.offset < w.offset + w.size), None)
+    if hit is None:
+        return None
+    value = read_leaf(image, hit)
+    return f"no {rl.path}; these bytes are its {hit.path} = {_show(value) if isinstance(value, int) else value}"
 
 
 def _with_pattern(image: bytes, wl: Region | None, seed: int) -> bytes:

@@ -21,7 +21,10 @@ class RecordSizeChanged(Rule):
            "before live fields, those fields move. Embedded last, or before reserved space that absorbs "
            "the growth (the shared-info page's unused tail), it is compatible. A layout nothing embeds "
            "is compatible when it shrinks or when its old max_size (the page or ROM it lives in) leaves "
-           "room for the growth; otherwise a peer that sized its buffer by the old sizeof is overrun.")
+           "room for the growth; otherwise a peer that sized its buffer by the old sizeof is overrun. "
+           "(A shrink is judged compatible on the assumption that the memory is the shared page or a "
+           "buffer the reader provides; a peer that copies the old sizeof into a buffer the other side "
+           "sized by the new one is not modelled.)")
     fix = ("Grow only into reserved space or room declared by max_size; never resize a layout used as an "
            "array element in a minor version.")
     backward = "breaking where the change moves bytes of an embedding layout or overruns a peer's buffer"
