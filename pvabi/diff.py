@@ -11,7 +11,7 @@ one per earlier version with ``--transitive``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from . import arch as archmod
@@ -54,7 +54,7 @@ def merge_arches(findings: list[Finding]) -> list[Finding]:
         arches = sorted({a for f in group for a in f.arches}, key=archmod.arch_order)
         witness = next((f.witness for f in group if f.witness is not None), None)
         first = group[0]
-        out.append(Finding(**{**first.__dict__, "arches": tuple(arches), "witness": witness}))
+        out.append(replace(first, arches=tuple(arches), witness=witness))
     return out
 
 

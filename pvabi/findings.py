@@ -16,7 +16,7 @@ actually interprets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 DIRECTIONS = ("backward", "forward")
@@ -85,6 +85,7 @@ class Finding:
     old_version: str = ""
     new_version: str = ""
     details: tuple[str, ...] = field(default=())
+    covers: tuple[str, ...] = field(default=())  # members the finding accounts for, beyond ``path``
 
     def severity_in(self, direction: str) -> str:
         return dict(self.severity)[direction]
@@ -96,9 +97,6 @@ class Finding:
     def merge_key(self) -> tuple[Any, ...]:
         return (self.rule, self.layout, self.path, self.message, self.severity, self.old, self.new,
                 self.old_range, self.new_range, self.old_version, self.new_version)
-
-    def with_arches(self, arches: tuple[str, ...]) -> Finding:
-        return replace(self, arches=arches)
 
 
 def severities(backward: str, forward: str) -> tuple[tuple[str, str], ...]:

@@ -54,9 +54,3 @@ def judge(breaks: Iterable[str], writers: Iterable[str], readers: Iterable[str],
     writers, readers = tuple(writers), tuple(readers)
     verdict = {d: BREAKING if flows_in(d, writers, readers) & wanted else otherwise for d in DIRECTIONS}
     return severities(verdict["backward"], verdict["forward"])
-
-
-def breaking_flow(direction: str, breaks: Iterable[str], writers: Iterable[str], readers: Iterable[str]) -> str | None:
-    """The flow kind that makes ``direction`` break, for picking a witness."""
-    found = flows_in(direction, tuple(writers), tuple(readers)) & set(breaks)
-    return min(found) if found else None

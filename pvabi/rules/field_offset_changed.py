@@ -66,4 +66,5 @@ class FieldOffsetChanged(Rule):
             pair, names, f"{names}{count} shifted by {delta:+d} bytes", sev, witness,
             old=f"offset {first.old.offset}", new=f"offset {first.new.offset}",
             old_range=(first.old.offset, last.old.end), new_range=(first.new.offset, last.new.end),
-            details=tuple(f"{mt.new.name}: {mt.old.offset} -> {mt.new.offset}" for mt in run))
+            details=tuple(f"{mt.new.name}: {mt.old.offset} -> {mt.new.offset}" for mt in run),
+            covers=tuple(mt.new.name for mt in run))

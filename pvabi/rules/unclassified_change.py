@@ -93,15 +93,9 @@ def _explained(pair: RecordPair, found: list[Finding]) -> set[str]:
     """Members (and "" for the layout itself) some finding on this layout and architecture covers."""
     out: set[str] = set()
     for f in found:
-        if f.layout != pair.name or pair.arch not in f.arches:
-            continue
-        out.add(f.path)
-        out.update(d.split(":", 1)[0] for d in f.details)
-        if " .. " in f.path and pair.new is not None:
-            first, last = f.path.split(" .. ")
-            names = [m.name for m in pair.new.members]
-            if first in names and last in names:
-                out.update(names[names.index(first):names.index(last) + 1])
+        if f.layout == pair.name and pair.arch in f.arches:
+            out.add(f.path)
+            out.update(f.covers)
     return out
 
 
