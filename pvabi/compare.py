@@ -20,7 +20,7 @@ from . import arch as archmod
 from . import witness as witnessmod
 from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
 from .errors import InputError
-from .findings import Witness
+from .findings import BREAKING, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW
 from .model import Abi, EnumDef, FlagsDef, RecordDef
 
@@ -260,6 +260,18 @@ class RecordPair:
     def new_spans(self, start: int, end: int) -> list[Span]:
         assert self.new is not None
         return spans(self.new, start, end)
+
+    def match_witness(self, mt: Match, sev: tuple[tuple[str, str], ...], breaks: set[str] | frozenset[str]
+                      ) -> Witness | None:
+        """A witness for a matched member, through the first broken flow that yields one; none unless breaking."""
+        if not any(s == BREAKING for _, s in sev):
+            return None
+        for flow in (OLD_TO_NEW, NEW_TO_OLD):
+            if flow in breaks:
+                found = self.witness(flow, mt.old.name, mt.new.name)
+                if found is not None:
+                    return found
+        return None
 
     def witness(self, flow: str, old_path: str | None, new_path: str | None, *,
                 zero_is_witness: bool = False, pick: dict[str, int] | None = None,

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..compare import Match, RecordPair, byte_signature, describe, parties, space_kind, type_changes
 from ..engine import ScalarType, int_range
-from ..findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding
+from ..findings import COMPATIBLE, SOURCE_ONLY, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -63,13 +63,7 @@ class TypeChangeRule(Rule):
         if change == "record" and byte_signature(mt.old.rtype) == byte_signature(mt.new.rtype):
             breaks, otherwise = set(), SOURCE_ONLY  # a struct renamed, byte for byte the same
         sev = judge(breaks, writers, readers, otherwise)
-        witness = None
-        if any(s == BREAKING for _, s in sev):
-            for flow in (OLD_TO_NEW, NEW_TO_OLD):
-                if flow in breaks:
-                    witness = pair.witness(flow, mt.old.name, mt.new.name)
-                    if witness is not None:
-                        break
+        witness = pair.match_witness(mt, sev, breaks)
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)
         return self.finding(pair, mt.new.name, f"{change} changed: {old_t} -> {new_t}", sev,
                             witness, old=old_t, new=new_t, old_range=(mt.old.offset, mt.old.end),

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..compare import Match, RecordPair, describe, gated, parties, space_kind, type_changes
 from ..engine import ArrayType
-from ..findings import BREAKING, Finding
+from ..findings import Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -53,13 +53,7 @@ class ArrayLengthChanged(Rule):
         breaks, why = self._breaks(pair, mt)
         writers, readers = parties(mt.old, mt.new)
         sev = judge(breaks, writers, readers)
-        witness = None
-        if any(s == BREAKING for _, s in sev):
-            for flow in (OLD_TO_NEW, NEW_TO_OLD):
-                if flow in breaks:
-                    witness = pair.witness(flow, mt.old.name, mt.new.name)
-                    if witness is not None:
-                        break
+        witness = pair.match_witness(mt, sev, breaks)
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)
         return self.finding(pair, mt.new.name, f"length changed: {old_t} -> {new_t} ({why})",
                             sev, witness, old=old_t, new=new_t, old_range=(mt.old.offset, mt.old.end),

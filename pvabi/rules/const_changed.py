@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, parties
-from ..findings import BREAKING, Finding
-from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
+from ..findings import Finding
+from ..flows import BOTH, judge
 from ..witness import const_image
 from .base import Rule
 
@@ -40,10 +40,7 @@ class ConstChanged(Rule):
                 continue
             writers, readers = parties(mt.old, mt.new)
             sev = judge(BOTH, writers or ("both",), readers or ("both",))
-            witness = None
-            if any(s == BREAKING for _, s in sev):
-                witness = (pair.witness(OLD_TO_NEW, mt.old.name, mt.new.name)
-                           or pair.witness(NEW_TO_OLD, mt.old.name, mt.new.name))
+            witness = pair.match_witness(mt, sev, BOTH)
             yield self.finding(pair, mt.new.name, f"constant {_show(a)} -> {_show(b)}", sev,
                                witness, old=_show(a), new=_show(b), old_range=(mt.old.offset, mt.old.end),
                                new_range=(mt.new.offset, mt.new.end))
