@@ -26,6 +26,7 @@ from pvabi.diffrun import run_diff
 from pvabi.findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding, Witness
 from pvabi.formats import FORMATS
 from pvabi.formats.json_format import to_json
+from valuepath import MISSING, walk
 
 ROOT = find_root(SHIPPED_ABI)
 VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v2.0")
@@ -411,29 +412,6 @@ def test_transitive_working_copy_identical_to_v2_0_passes(mode: str) -> None:
 # --- witnesses, re-checked with construct --------------------------------------------------------------------
 
 
-_STEP = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
-ABSENT = object()
-
-
-def at_path(values: Any, path: str) -> Any:
-    """The decoded value at ``a.b``, ``arr[3]``, ``time.version``; ABSENT when the layout has no such field."""
-    pos = 0
-    while pos < len(path):
-        m = _STEP.match(path, pos)
-        assert m is not None and m.end() > pos, f"cannot parse witness path {path!r} at {pos}"
-        name, index = m.groups()
-        if name is not None:
-            if not isinstance(values, dict) or name not in values:
-                return ABSENT
-            values = values[name]
-        else:
-            if not isinstance(values, list) or int(index) >= len(values):
-                return ABSENT
-            values = values[int(index)]
-        pos = m.end()
-    return values
-
-
 def same_value(decoded: Any, expected: Any) -> bool:
     """A codec value against a witness value (which spells enum and flag values as text)."""
     if isinstance(expected, str) and isinstance(decoded, int):
@@ -451,7 +429,7 @@ def decode_side(w: Witness, version: str) -> Any:
     c = codec(version, w.arch, w.layout)
     size = c.layout.size
     assert len(w.image) >= size, f"witness image of {len(w.image)} bytes, {version} needs {size}"
-    return at_path(c.parse(w.image[:size]), w.field)
+    return walk(c.parse(w.image[:size]), w.field)
 
 
 def check_witness(f: Finding, w: Witness) -> None:
@@ -459,9 +437,9 @@ def check_witness(f: Finding, w: Witness) -> None:
     assert w.bytes_at == w.image[w.offset:w.offset + w.size] and len(w.bytes_at) == w.size > 0, where
     writer = decode_side(w, w.written_under)
     reader = decode_side(w, w.read_under)
-    assert reader is not ABSENT, f"{where}: the reader has no field {w.field}"
+    assert reader is not MISSING, f"{where}: the reader has no field {w.field}"
     assert same_value(reader, w.reader_value), f"{where}: reader decodes {reader!r}, witness says {w.reader_value!r}"
-    if writer is ABSENT:
+    if writer is MISSING:
         assert w.writer_value is None, f"{where}: writer lacks {w.field}, yet the witness says {w.writer_value!r}"
     else:
         assert same_value(writer, w.writer_value), f"{where}: writer decodes {writer!r}, witness {w.writer_value!r}"

@@ -34,6 +34,7 @@ from pvabi.loader import load_abi
 from pvabi.model import Abi
 from pvabi.rules import REGISTRY, Rule
 from pvabi.values import EnumValue, FlagsValue
+from valuepath import MISSING, walk
 
 CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 CASE_NAMES = sorted(p.stem for p in CASES_DIR.glob("*.yaml"))
@@ -223,26 +224,10 @@ def test_registry_covers_rule_modules() -> None:
 
 # --- witnesses, checked with the construct codec ------------------------------------------------
 
-PATH_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
 ENUM_TEXT = re.compile(r"^(?P<name>\w+) \((?P<value>-?\d+)\)$")
 ENUM_UNKNOWN_TEXT = re.compile(r"^(?P<value>-?\d+) \(not a \w+ value\)$")
 FLAGS_TEXT = re.compile(r"^(?P<value>0x[0-9a-f]+) \[(?P<names>.*)\]$")
-MISSING = object()
 
-
-def walk(values: Any, path: str) -> Any:
-    """The value at ``a.b``, ``arr[3]`` or ``vcpu_info[1].time.version`` of decoded values; MISSING if absent."""
-    node = values
-    for name, index in PATH_PART.findall(path):
-        if name:
-            if not isinstance(node, dict) or name not in node:
-                return MISSING
-            node = node[name]
-        else:
-            if not isinstance(node, list) or int(index) >= len(node):
-                return MISSING
-            node = node[int(index)]
-    return node
 
 
 def decoded(value: Any) -> Any:

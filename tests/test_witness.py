@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.engine import Layout
 from pvabi.witness import SEEDS, read_leaf, regions, write_image
 from shipped import shipped_layouts
+from valuepath import walk
 
 LAYOUTS = shipped_layouts()
 
 
 def _ident(layout: Layout) -> str:
     return f"{layout.name}-{layout.arch}"
-
-
-def _at(values: Any, path: str) -> Any:
-    """Navigate decoded construct values by a witness path such as ``vcpu_info[1].time.version``."""
-    for part in path.replace("[", ".[").split("."):
-        if part.startswith("["):
-            values = values[int(part[1:-1])]
-        elif part:
-            values = values[part]
-    return values
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=_ident)
@@ -46,7 +35,7 @@ def test_leaf_decoder_agrees_with_construct(layout: Layout) -> None:
     leaves = [r for r in regions(layout) if r.kind == "leaf"]
     assert leaves or not layout.members
     for r in leaves:
-        mine, theirs = read_leaf(image, r), _at(values, r.path)
+        mine, theirs = read_leaf(image, r), walk(values, r.path)
         if isinstance(mine, str):  # enum or flags: "NAME (3)" / "0x3 [A, B]"
             number = int(mine.split(" ")[0], 0) if mine.startswith("0x") else int(mine.split("(")[-1].rstrip(")"))
             assert number == int(theirs), r.path
