@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import click
-
 from ..diff import DiffResult, PairReport
 from ..findings import BREAKING, SOURCE_ONLY, Finding
 from .common import MODE_TEXT, direction_line, ranges, summary, where, witness_lines
 
 COLORS = {BREAKING: "red", SOURCE_ONLY: "yellow", "compatible": "green"}
+# SGR codes; written here rather than borrowed from a terminal library the package does not declare.
+_SGR = {"red": 31, "green": 32, "yellow": 33}
 
 
 def render(result: DiffResult, color: bool = False) -> str:
@@ -28,7 +28,9 @@ def render(result: DiffResult, color: bool = False) -> str:
 
 
 def _style(text: str, fg: str, color: bool, bold: bool = False) -> str:
-    return click.style(text, fg=fg, bold=bold) if color else text
+    if not color:
+        return text
+    return f"\x1b[{'1;' if bold else ''}{_SGR[fg]}m{text}\x1b[0m"
 
 
 def _block(report: PairReport, f: Finding, color: bool) -> list[str]:
