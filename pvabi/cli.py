@@ -1,7 +1,8 @@
 """The ``pvabi`` command line: a thin layer over the library.
 
 Every command is a few library calls plus output. Exit codes: 0 ok, 1 findings,
-2 bad input or usage (always one line per problem, never a traceback).
+2 bad input or usage (always one line per problem), 3 an internal error (a bug
+in pvabi: one line, and the traceback only with ``--debug``).
 """
 
 from __future__ import annotations
@@ -27,18 +28,42 @@ from .show import to_json as show_json
 from .values import from_json, to_json
 from .versions import VersionIndex, freeze, write_atomic
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Keep the binary ABI between a hypervisor and its guests from breaking.",
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Keep the binary ABI between a hypervisor and its guests from breaking.\n\n"
+                       "Exit codes: 0 ok; 1 findings (a break the gate refuses, a bad image); "
+                       "2 bad input or usage; 3 internal error (a bug in pvabi: please report it).",
                   context_settings={"help_option_names": ["-h", "--help"]})
+
+_debug = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"pvabi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                  help="Print pvabi's version and exit.")] = False,
+            debug: Annotated[bool, typer.Option("--debug", help="On an internal error, print the traceback.")]
+            = False) -> None:
+    global _debug
+    _debug = debug
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RootArg = Annotated[str | None, typer.Option("--root", help="Directory holding abi/ (or abi/ itself). "
-                                             "Default: found upward from the current directory.")]
-VersionOpt = Annotated[str, typer.Option("--version", "-V", help="A frozen version (v1.2, or v1 for the "
-                                         "newest v1.x) or 'working' for abi/layouts/.")]
-ArchOpt = Annotated[str | None, typer.Option("--arch", "-a", help="x86_32 (i386), x86_64, arm32, aarch64, "
-                                             "ppc64, s390x. Default: x86_64, or the layout's first architecture.")]
+RootArg = Annotated[str | None, typer.Option("--root", metavar="DIR", help="Directory holding abi/ (or abi/ "
+                                             "itself). Default: found upward from the current directory.")]
+VersionOpt = Annotated[str, typer.Option("--abi-version", metavar="VERSION", help="A frozen version (v1.2, or v1 "
+                                         "for the newest v1.x) or 'working' for abi/layouts/.")]
+ArchOpt = Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="x86_32 (i386), x86_64, arm32, "
+                                             "aarch64, ppc64, s390x. Default: x86_64, or the layout's first "
+                                             "architecture.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Stable JSON output (see docs/json.md).")]
 
 
@@ -301,7 +326,17 @@ def changelog(old: Annotated[str, typer.Argument(help="Oldest version (its chang
 
 
 def main() -> None:
+    """The console script: pvabi's own errors were reported by the commands; anything else is a bug."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:  # the last line of defence: one line and its own exit code, never 1
+        if _debug or "--debug" in sys.argv[1:]:
+            import traceback
+
+            traceback.print_exc()
+        detail = " ".join(str(e).split())[:300]
+        typer.echo(f"pvabi: internal error: {type(e).__name__}: {detail}; rerun with --debug for the traceback",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)

@@ -360,8 +360,8 @@ def test_frozen_version_does_not_follow_the_working_copy(cli: Cli, codec_files: 
     changed = CODEC_LAYOUT.replace(label4, label4.replace("count: 4", "count: 5")).replace("    size: 24\n", "")
     (root / "layouts" / "codec.yaml").write_text(changed)
     working = json.loads(ok(cli("show", "rec", "--json", "--root", root)).stdout)
-    frozen = json.loads(ok(cli("show", "rec", "--json", "--version", "v1.0", "--root", root)).stdout)
-    major = json.loads(ok(cli("show", "rec", "--json", "--version", "v1", "--root", root)).stdout)
+    frozen = json.loads(ok(cli("show", "rec", "--json", "--abi-version", "v1.0", "--root", root)).stdout)
+    major = json.loads(ok(cli("show", "rec", "--json", "--abi-version", "v1", "--root", root)).stdout)
     assert {m["name"]: m["size"] for m in working["members"]}["label"] == 5
     assert {m["name"]: m["size"] for m in frozen["members"]}["label"] == 4
     assert major == frozen
@@ -415,7 +415,7 @@ def test_tampered_frozen_version_fails_validate(cli: Cli, codec_files: tuple[Pat
         needle, file = "not part of", "abi/versions/v1.0/extra.yaml"
     assert_one_bad_input(cli("validate", root), file, None, needle)
     # The frozen version refuses to load; the working copy is unaffected.
-    assert_bad_input(cli("show", "rec", "--version", "v1.0", "--root", root), file, None, needle)
+    assert_bad_input(cli("show", "rec", "--abi-version", "v1.0", "--root", root), file, None, needle)
     ok(cli("show", "rec", "--root", root))
 
 
