@@ -210,9 +210,17 @@ def test_decode_text_output(cli: Cli, codec_files: tuple[Path, Path]) -> None:
     root, work = codec_files
     (work / "image.bin").write_bytes(REC_IMAGE)
     text = ok(cli("decode", "rec", work / "image.bin", "--root", root)).stdout
-    assert "a = 1" in text.splitlines()
-    assert "c = 3735928559" in text.splitlines()
-    assert "in.p = 7" in text.splitlines()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    # offset, path, value: flags and enums by name, bytes as hex, never inline JSON
+    assert "0 a = 1" in lines
+    assert "4 c = 3735928559" in lines
+    assert "14 in.p = 7" in lines
+    assert "8 fl = 0x3 (A | B)" in lines
+    assert "18 st = ON (1)" in lines
+    assert '19 label = 61 62 63 00 "abc"' in lines
+    assert "{" not in text
+    hexed = ok(cli("decode", "rec", work / "image.bin", "--root", root, "--hex")).stdout
+    assert "     4  c = 0xdeadbeef" in hexed.splitlines()
 
 
 @pytest.mark.parametrize("arch", ["x86_32", "x86_64", "arm32", "aarch64"])
