@@ -230,7 +230,7 @@ def decode(layout: LayoutArg,
 def encode(layout: LayoutArg,
            values_file: Annotated[Path, typer.Argument(metavar="VALUES.json",
                                                        help="Values as JSON (the shape decode --json prints).")],
-           output: Annotated[Path, typer.Option("--output", "-o", help="Image file to write.")],
+           output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Image file to write.")],
            version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None) -> None:
     """Build an image from JSON values; reserved bytes and padding default to zero."""
     lay = _layout(load(find_root(root), version), layout, arch)
@@ -269,9 +269,11 @@ def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
 
 @app.command(name="freeze", epilog='Example: pvabi freeze v2.1 --summary "Add the steal-time record"')
 @handles_errors
-def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.MINOR, above the last.")],
-               summary: Annotated[str, typer.Option("--summary", "-m", help="One-line summary.")] = "",
-               date: Annotated[str | None, typer.Option(help="Release date (YYYY-MM-DD); default today.")] = None,
+def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
+                                                      help="New version, vMAJOR.MINOR, above the last.")],
+               summary: Annotated[str, typer.Option("--summary", "-m", metavar="TEXT", help="One-line summary.")] = "",
+               date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
+                                                        help="Release date; default today.")] = None,
                root: RootArg = None) -> None:
     """Snapshot the working layouts as a new, immutable, hash-locked version."""
     r: AbiRoot = find_root(root)
