@@ -61,6 +61,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
     if len(paths) > MAX_FILES:
         return None, [InputError(f"more than {MAX_FILES} layout files", str(layouts_dir))]
     docs: list[Document] = []
+    invalid: list[Document] = []  # schema errors: not built, but still read for unknown type names
     errors: list[InputError] = []
     for path in paths:
         shown = _display(path, display_root)
@@ -72,6 +73,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
         schema_errors = _schema_errors(doc)
         if schema_errors:
             errors.extend(schema_errors)
+            invalid.append(doc)
             continue
         if doc.data["meta"]["id"] != path.stem:
             errors.append(InputError(f"meta.id {doc.data['meta']['id']!r} must equal the file name {path.stem!r}",
@@ -79,6 +81,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
         docs.append(doc)
     abi, def_errors = _build(docs, name)
     errors.extend(def_errors)
+    errors.extend(_unknown_types(invalid, docs))
     if def_errors:
         return None, errors
     # Offsets and sizes are only known per architecture: run the engine on all of them.
@@ -86,6 +89,28 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
 
     errors.extend(check_all(abi))
     return (None if errors else abi), errors
+
+
+def _unknown_types(invalid: list[Document], valid: list[Document]) -> list[InputError]:
+    """Unknown field types in files that failed the schema, so one run reports both kinds of problem.
+
+    Such a file is not built into definitions; this reads only ``types.*.fields[*].type`` strings,
+    defensively, since the rest of the file's shape is unknown.
+    """
+    defined = {name for doc in (*invalid, *valid) if isinstance(doc.data, dict)
+               for name in (doc.data.get("types") or {}) if isinstance(doc.data.get("types"), dict)}
+    out = []
+    for doc in invalid:
+        types = doc.data.get("types") if isinstance(doc.data, dict) else None
+        for tname, t in (types.items() if isinstance(types, dict) else ()):
+            fields = t.get("fields") if isinstance(t, dict) else None
+            for i, f in enumerate(fields if isinstance(fields, list) else ()):
+                ftype = f.get("type") if isinstance(f, dict) else None
+                if isinstance(ftype, str) and ftype not in archmod.BUILTIN_SCALARS and ftype not in defined:
+                    out.append(InputError(f"unknown type {ftype!r}", doc.file,
+                                          doc.line(("types", tname, "fields", i, "type")),
+                                          f"{tname}.{f.get('name', i)}"))
+    return out
 
 
 def _display(path: Path, root: Path | None) -> str:

@@ -201,12 +201,15 @@ def test_schema_command(pvabi_proc: Cli) -> None:
 def test_validate_reports_config_and_layout_problems_together(pvabi_proc: Cli, tmp_path: Path) -> None:
     ok(pvabi_proc("init", cwd=tmp_path))
     layout = tmp_path / "abi" / "layouts" / "steal_time.yaml"
-    layout.write_text(layout.read_text().replace("type: u32\n        offset: 8", "type: u31\n        offset: 8"))
+    text = layout.read_text().replace("type: u32\n        offset: 8", "type: u31\n        offset: 8")
+    layout.write_text(text.replace("    kind: struct\n", "    kind: struct\n    colour: blue\n"))
     (tmp_path / "abi" / "pvabi.yaml").write_text("ruleset: 1\nmode: sideways\ncategory: ABI\n")
     run = ok(pvabi_proc("validate", cwd=tmp_path), 2)
     text = run.stderr
     assert "abi/pvabi.yaml:2: mode:" in text and "abi/pvabi.yaml:3: category:" in text
-    assert "abi/layouts/steal_time.yaml:" in text and "u31" in text
+    # a schema error and an unknown type in the same file, both reported in one run
+    assert "'colour' was unexpected" in text
+    assert "abi/layouts/steal_time.yaml:26: steal_time.version: unknown type 'u31'" in text
 
 
 def test_defaults_are_said_once_without_a_config(pvabi_proc: Cli, tmp_path: Path) -> None:
