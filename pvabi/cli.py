@@ -128,10 +128,7 @@ def _root(positional: str | None, option: str | None) -> AbiRoot:
     return find_root(positional if positional is not None else option)
 
 
-def _note_defaults(r: AbiRoot) -> None:
-    from .config import defaults_note, load_config
-
-    note = defaults_note(load_config(r.path))
+def _say_defaults(note: str | None) -> None:
     if note:
         typer.echo(f"note: {note}", err=True)
 
@@ -330,9 +327,7 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
     r = None if both_dirs else find_root(root)
     cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base))) if r else load_config(
         find_root(new).path)
-    note = defaults_note(cfg)
-    if note:
-        typer.echo(f"note: {note}", err=True)
+    _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
                       tuple(arch) if arch else None, tuple(layout) if layout else None)
