@@ -356,6 +356,40 @@ def added_space(pair: RecordPair, m: Member) -> str:
     return space_kind(spans)
 
 
+PAGE_SIZE = 4096  # the smallest page of every supported architecture
+
+
+def room(layout: Layout) -> int | None:
+    """How many bytes from the layout's start are its own: its max_size, else a page for ``placement: page``.
+
+    An embedded layout has no such room: bytes past its end belong to whatever follows it.
+    """
+    d = layout.definition
+    bound = d.max_size.get_int(layout.arch) if d.max_size else None
+    if bound is None and d.placement == "page":
+        bound = PAGE_SIZE
+    return bound if d.placement in ("page", "fixed") else None
+
+
+def left_absent(pair: RecordPair, m: Member) -> bool:
+    """Do an old peer's images hold the new field's absent value in its bytes?
+
+    True when the old version declares that the memory starts zeroed (``memory: {initial: zero}``), the
+    new field says zero means absent (``absent: 0``), and its bytes are ones no old writer fills: GCC
+    padding or reserved space inside the old layout, or, for a layout that owns the room after it (a
+    page or a fixed area), bytes past its old end within that room.
+    """
+    old = pair.old
+    if old is None or not old.definition.zero_filled or m.field.absent != 0:
+        return False
+    if any(s.kind == "field" for s in pair.old_spans(m.offset, m.end)):
+        return False
+    if m.end > old.size:
+        bound = room(old)
+        return bound is not None and m.end <= bound
+    return True
+
+
 def gated(pair: RecordPair, m: Member) -> bool:
     """Is the field's use gated by a feature the old version's peers never negotiate?"""
     return m.field.feature is not None and m.field.feature not in pair.cmp.old_features

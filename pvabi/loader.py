@@ -20,7 +20,8 @@ import jsonschema
 from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
-from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, PerArch, RecordDef, TypeDef
+from .model import (Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, MemoryDef, PerArch, RecordDef,
+                    TypeDef)
 from .yamlsafe import Document, load_file, schema_error_path
 
 MAX_FILES = 256
@@ -231,7 +232,7 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
             writer=_party(f, t, "writer"), reader=_party(f, t, "reader"),
-            feature=f.get("feature"), since=f.get("since"),
+            feature=f.get("feature"), absent=f.get("absent"), since=f.get("since"),
             only_arch=only, except_arch=excl,
         ))
     return RecordDef(
@@ -239,7 +240,16 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
         size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
         writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+        renamed_from=_names(t.get("renamed_from")), placement=t.get("placement", "embedded"),
+        memory=MemoryDef(**t["memory"]) if "memory" in t else None,
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """One name or a list of names, as a tuple."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], where: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..compare import RecordPair, added_space, describe, gated, parties
+from ..compare import RecordPair, added_space, describe, gated, left_absent, parties
 from ..engine import Member
 from ..findings import BREAKING, Finding
 from ..flows import BOTH, OLD_TO_NEW, judge
@@ -32,7 +32,7 @@ class AddedFieldRule(Rule):
             return set()
         if self.space == "field":
             return set(BOTH)
-        return set() if gated(pair, m) else {OLD_TO_NEW}
+        return set() if gated(pair, m) or left_absent(pair, m) else {OLD_TO_NEW}
 
     def _finding(self, pair: RecordPair, m: Member) -> Finding:
         writers, readers = parties(m)
@@ -41,6 +41,8 @@ class AddedFieldRule(Rule):
         if any(s == BREAKING for _, s in sev):
             witness = pair.witness(OLD_TO_NEW, None, m.name)
         gate = f"; gated by feature {m.field.feature}" if m.field.feature else ""
+        if self.space in ("undeclared", "past_end") and left_absent(pair, m):
+            gate += "; old peers leave it zero (the memory starts zeroed), which means absent"
         return self.finding(pair, m.name, f"{m.name} ({describe(m.rtype)}) added in {SPACE_TEXT[self.space]}, "
                             f"written by {m.field.writer}, read by {m.field.reader}{gate}", sev, witness,
                             old="absent", new=describe(m.rtype), new_range=(m.offset, m.end))
