@@ -18,11 +18,11 @@ from functools import cached_property
 
 from . import arch as archmod
 from . import witness as witnessmod
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
 from .errors import InputError
 from .findings import BREAKING, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW
-from .model import Abi, EnumDef, FlagsDef, RecordDef
+from .model import Abi, AliasDef, EnumDef, FlagsDef, RecordDef
 
 
 def is_live(m: Member) -> bool:
@@ -83,6 +83,19 @@ class Match:
     old: Member
     new: Member
     renamed: bool
+
+
+@dataclass(frozen=True)
+class Regroup:
+    """Old and new members that describe the same bytes with a different nesting or other names.
+
+    ``struct w wc;`` against ``u32 wc_version, wc_sec, wc_nsec;`` at the same offsets, or a byte that
+    moved into a named union: every live leaf keeps its offset, type and contract, so only C sources
+    that name the members notice.
+    """
+
+    old: tuple[Member, ...]
+    new: tuple[Member, ...]
 
 
 @dataclass(frozen=True)
@@ -155,12 +168,64 @@ class Comparison:
                 todo.extend(f.type for f in (rec.fields if rec else ()) if abi.record(f.type) is not None)
         return seen
 
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """{new name: old name} of layouts that changed their name, not their identity.
+
+        A new layout is the old one under another name when it says so (``renamed_from``), when the old
+        name is now an alias of it on every architecture, or when the old name is gone, the new name is
+        new, and the two are byte for byte the same on every architecture (one such pair only).
+        """
+        old_recs = {r.name for r in self.old.records()}
+        new_recs = {r.name for r in self.new.records()}
+        out: dict[str, str] = {}
+        for r in self.new.records():
+            for was in r.renamed_from:
+                if was in old_recs and was not in new_recs and was not in out.values():
+                    out[r.name] = was
+        for name, t in self.new.types.items():
+            if isinstance(t, AliasDef) and name in old_recs and name not in out.values():
+                targets = {target for _, target in t.targets.values}
+                target = next(iter(targets)) if len(targets) == 1 else None
+                if isinstance(target, str) and target in new_recs and target not in old_recs and target not in out:
+                    out[target] = name
+        gone = [n for n in sorted(old_recs - new_recs - set(self.new.types)) if n not in out.values()]
+        fresh = [n for n in sorted(new_recs - old_recs) if n not in out]
+        same = [(o, n) for o in gone for n in fresh if self._same_bytes_everywhere(o, n)]
+        for o, n in same:
+            if sum(1 for x, _ in same if x == o) == 1 and sum(1 for _, y in same if y == n) == 1:
+                out[n] = o
+        return out
+
+    def _same_bytes_everywhere(self, old_name: str, new_name: str) -> bool:
+        seen = False
+        for a in self.arches:
+            o, n = self.layout("old", old_name, a), self.layout("new", new_name, a)
+            if (o is None) != (n is None):
+                return False
+            if o is not None and n is not None:
+                if byte_signature(RecordType(o)) != byte_signature(RecordType(n)):
+                    return False
+                seen = True
+        return seen
+
+    def old_name_of(self, new_name: str) -> str:
+        return self.renamed.get(new_name, new_name)
+
+    def same_layout(self, old_name: str, new_name: str) -> bool:
+        """Do the two names denote one layout across the versions (the same name, or a rename)?"""
+        return old_name == new_name or self.renamed.get(new_name) == old_name
+
     def record_pairs(self) -> Iterator[RecordPair]:
+        olds = set(self.renamed.values())
         for name in self.record_names():
+            if name in olds and self.new.record(name) is None:
+                continue  # compared under its new name
+            was = self.old_name_of(name)
             for a in self.arches:
-                old, new = self.layout("old", name, a), self.layout("new", name, a)
+                old, new = self.layout("old", was, a), self.layout("new", name, a)
                 if old is not None or new is not None:
-                    yield RecordPair(self, name, a, old, new)
+                    yield RecordPair(self, name, a, old, new, old_name=was)
 
     def enum_pairs(self) -> Iterator[tuple[EnumDef | None, EnumDef | None]]:
         for name in self._type_names(EnumDef):
@@ -209,8 +274,10 @@ class Comparison:
 class RecordPair:
     """One layout on one architecture, old and new (either may be missing)."""
 
-    def __init__(self, cmp: Comparison, name: str, arch: str, old: Layout | None, new: Layout | None) -> None:
+    def __init__(self, cmp: Comparison, name: str, arch: str, old: Layout | None, new: Layout | None,
+                 old_name: str | None = None) -> None:
         self.cmp, self.name, self.arch, self.old, self.new = cmp, name, arch, old, new
+        self.old_name = old_name or name  # differs when the layout was renamed (``Comparison.renamed``)
 
     @cached_property
     def matches(self) -> list[Match]:
@@ -231,25 +298,48 @@ class RecordPair:
             for nm in self.new.members:
                 if nm.name in taken_new or nm.name in old_live:
                     continue
-                if (nm.offset == om.offset and nm.size == om.size and not type_changes(om.rtype, nm.rtype)
+                if (nm.offset == om.offset and nm.size == om.size and same_bytes(om.rtype, nm.rtype)
                         and (not is_live(nm) or same_contract(om, nm))):
                     out.append(Match(om, nm, True))
                     taken_new.add(nm.name)
                     break
         return out
 
+    @cached_property
+    def regroups(self) -> list[Regroup]:
+        """Unmatched old and new live members that overlap and hold the same live leaves (see ``Regroup``).
+
+        Members are grouped by overlapping bytes; a group is a regrouping when the set of live leaves
+        (absolute offset, byte meaning, contract) is the same on both sides. A union's views of one byte
+        count once. Anything else stays a removal and an addition, judged by their own rules.
+        """
+        if self.old is None or self.new is None:
+            return []
+        matched_old = {m.old.name for m in self.matches}
+        matched_new = {m.new.name for m in self.matches}
+        olds = [m for m in self.old.members if is_live(m) and m.name not in matched_old and m.size > 0]
+        news = [m for m in self.new.members if is_live(m) and m.name not in matched_new and m.size > 0]
+        out = []
+        for group_old, group_new in _overlap_groups(olds, news):
+            if group_old and group_new and _leaf_set(group_old) == _leaf_set(group_new):
+                out.append(Regroup(tuple(group_old), tuple(group_new)))
+        return out
+
+    def _regrouped(self, side: str) -> set[str]:
+        return {m.name for g in self.regroups for m in (g.old if side == "old" else g.new)}
+
     def removed(self) -> list[Member]:
         """Live old members with no counterpart (renames into reserved space count as matched)."""
         if self.old is None or self.new is None:
             return []
-        matched = {m.old.name for m in self.matches}
+        matched = {m.old.name for m in self.matches} | self._regrouped("old")
         return [m for m in self.old.members if is_live(m) and m.name not in matched]
 
     def added(self) -> list[Member]:
         """Live new members with no counterpart."""
         if self.old is None or self.new is None:
             return []
-        matched = {m.new.name for m in self.matches}
+        matched = {m.new.name for m in self.matches} | self._regrouped("new")
         return [m for m in self.new.members if is_live(m) and m.name not in matched]
 
     def old_spans(self, start: int, end: int) -> list[Span]:
@@ -286,6 +376,52 @@ class RecordPair:
         assert flow == NEW_TO_OLD
         return witnessmod.find(new, old, new_path, old_path, self.cmp.new_name, self.cmp.old_name,
                                zero_is_witness=zero_is_witness, pick=pick)
+
+
+def _overlap_groups(olds: list[Member], news: list[Member]) -> list[tuple[list[Member], list[Member]]]:
+    """Old and new members joined into groups whose byte ranges overlap, transitively."""
+    items = [("old", m) for m in olds] + [("new", m) for m in news]
+    items.sort(key=lambda it: (it[1].offset, it[1].end))
+    groups: list[tuple[list[Member], list[Member], int]] = []
+    for side, m in items:
+        if groups and m.offset < groups[-1][2]:
+            o, n, end = groups[-1]
+            groups[-1] = (o, n, max(end, m.end))
+        else:
+            groups.append(([], [], m.end))
+        (groups[-1][0] if side == "old" else groups[-1][1]).append(m)
+    return [(o, n) for o, n, _ in groups]
+
+
+def _leaf_set(members: list[Member] | tuple[Member, ...]) -> frozenset[object]:
+    """The live leaves under these members: absolute offset, byte meaning and contract, names left out."""
+    out = set()
+    for m in members:
+        for _, offset, rtype, inner in leaves_of_member(m):
+            if inner.field.reserved is None:
+                f = inner.field
+                out.add((offset, byte_signature(rtype), f.enum, f.flags, f.writer, f.reader, f.feature,
+                         witnessmod.const_image(inner)))
+    return frozenset(out)
+
+
+def leaves_of_member(m: Member) -> list[tuple[str, int, RType, Member]]:
+    """(path, absolute offset, type, innermost member) of every leaf under one member."""
+    if isinstance(m.rtype, RecordType):
+        return [(m.name + "." + lf.path, m.offset + lf.offset, lf.rtype, lf.member) for lf in leaves(m.rtype.layout)]
+    if isinstance(m.rtype, ArrayType) and isinstance(m.rtype.leaf, RecordType):
+        elem = m.rtype.elem
+        if not isinstance(elem, RecordType):
+            return [(m.name, m.offset, m.rtype, m)]  # multi-dimensional arrays of records: compared whole
+        return [(f"{m.name}[{i}].{lf.path}", m.offset + i * elem.size + lf.offset, lf.rtype, lf.member)
+                for i in range(m.rtype.count) for lf in leaves(elem.layout)]
+    return [(m.name, m.offset, m.rtype, m)]
+
+
+def same_bytes(a: RType, b: RType) -> bool:
+    """No change in the bytes, or only another name for a struct that is byte for byte the same."""
+    changes = type_changes(a, b)
+    return not changes or (changes == ("record",) and byte_signature(a) == byte_signature(b))
 
 
 def spans(layout: Layout, start: int, end: int) -> list[Span]:

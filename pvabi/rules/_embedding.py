@@ -20,7 +20,7 @@ def embedding_damage(pair: RecordPair) -> tuple[list[str], Witness | None, tuple
     writers: list[str] = []
     readers: list[str] = []
     resized = pair.old is not None and pair.new is not None and pair.old.size != pair.new.size
-    for e in pair.cmp.embeddings("old", pair.name, pair.arch):
+    for e in pair.cmp.embeddings("old", pair.old_name, pair.arch):
         old_c = pair.cmp.layout("old", e.container, pair.arch)
         new_c = pair.cmp.layout("new", e.container, pair.arch)
         if old_c is None or new_c is None:

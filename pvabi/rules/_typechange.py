@@ -6,10 +6,23 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from ..compare import Match, RecordPair, byte_signature, describe, parties, space_kind, type_changes
-from ..engine import ScalarType, int_range
+from ..engine import ArrayType, RecordType, RType, ScalarType, int_range
 from ..findings import COMPATIBLE, SOURCE_ONLY, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
+
+
+def record_names(mt: Match) -> tuple[str, str]:
+    """The struct names of a matched member's old and new type (empty when not a struct or struct array)."""
+    def name(t: RType) -> str:
+        leaf = t.leaf if isinstance(t, ArrayType) else t
+        return leaf.layout.name if isinstance(leaf, RecordType) else ""
+    return name(mt.old.rtype), name(mt.new.rtype)
+
+
+def _alias_kept(pair: RecordPair, mt: Match) -> bool:
+    old, new = record_names(mt)
+    return pair.cmp.same_layout(old, new) and old in pair.cmp.new.types
 
 
 class TypeChangeRule(Rule):
@@ -20,6 +33,8 @@ class TypeChangeRule(Rule):
             if mt.new.field.reserved is not None or mt.old.size == mt.new.size == 0:
                 continue  # reserved bytes are space; an empty member has no bytes to misread
             mine = [c for c in type_changes(mt.old.rtype, mt.new.rtype) if c in self.kinds]
+            if mine == ["record"] and _alias_kept(pair, mt):
+                continue  # the member's type name still resolves, to the same layout: nothing changed
             if mine:
                 yield self._finding(pair, mt, mine[0])
 
@@ -60,8 +75,11 @@ class TypeChangeRule(Rule):
         breaks = self.breaks(pair, mt)
         writers, readers = parties(mt.old, mt.new)
         otherwise = COMPATIBLE
-        if change == "record" and byte_signature(mt.old.rtype) == byte_signature(mt.new.rtype):
-            breaks, otherwise = set(), SOURCE_ONLY  # a struct renamed, byte for byte the same
+        if change == "record" and (byte_signature(mt.old.rtype) == byte_signature(mt.new.rtype)
+                                   or pair.cmp.same_layout(*record_names(mt))):
+            # A struct renamed: byte for byte the same, or one layout under two names whose own pair
+            # reports whatever changed inside it.
+            breaks, otherwise = set(), SOURCE_ONLY
         sev = judge(breaks, writers, readers, otherwise)
         witness = pair.match_witness(mt, sev, breaks)
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)

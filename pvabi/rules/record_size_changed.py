@@ -39,7 +39,7 @@ class RecordSizeChanged(Rule):
         if old is None or new is None or old.size == new.size:
             return
         change = f"{old.size} -> {new.size} bytes"
-        embedded = pair.cmp.embeddings("old", pair.name, pair.arch)
+        embedded = pair.cmp.embeddings("old", pair.old_name, pair.arch)
         note = ""
         witness = None
         if embedded:

@@ -120,8 +120,9 @@ def _is_explained(pair: RecordPair, member: str | None, path: list[str], explain
     if path[2:] == ["type"] and old_m is not None and new_m is not None and not type_changes(old_m.rtype, new_m.rtype):
         return True
     # An embedded layout that changed inside is reported on that layout, where the change was made.
-    inner = _record_name(old_m)
-    if inner is not None and inner == _record_name(new_m) and inner in changed_layouts:
+    inner, inner_new = _record_name(old_m), _record_name(new_m)
+    if inner is not None and inner_new is not None and pair.cmp.same_layout(inner, inner_new) and (
+            inner_new in changed_layouts):
         return True
     # Reserved bytes are space, not fields: their names, types and lengths may change freely.
     reserved = [m for m in (old_m, new_m) if m is not None]
