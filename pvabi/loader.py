@@ -20,8 +20,7 @@ import jsonschema
 from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
-from .model import (Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, MemoryDef, PerArch, RecordDef,
-                    TypeDef)
+from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, MemoryDef, PerArch, RecordDef, TypeDef
 from .yamlsafe import Document, load_file, schema_error_path
 
 MAX_FILES = 256

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from test_rule_cases import load_side, witness_problem
 
 from pvabi import arch as archmod
 from pvabi.compare import Comparison
 from pvabi.diff import run_rules
 from pvabi.findings import BREAKING, COMPATIBLE, DIRECTIONS, SEVERITIES, Finding
-from test_rule_cases import load_side, witness_problem
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 NAMES = sorted(p.stem for p in HISTORIES.glob("*.yaml"))
@@ -65,7 +65,8 @@ def test_history_verdict(name: str, tmp_path: Path) -> None:
     assert not wrong, f"{name}: (arch, direction): (pvabi, history) {wrong}\nfindings:\n{report}"
     for f in findings:
         if any(s == BREAKING for _, s in f.severity):
-            assert f.witness is not None or f.witness_note, f"{name}: {f.rule} {f.path} breaks with no witness or reason"
+            why = f"{name}: {f.rule} {f.path} breaks with no witness or reason"
+            assert f.witness is not None or f.witness_note, why
             if f.witness is not None:
                 assert not witness_problem(cmp, f), witness_problem(cmp, f)
 

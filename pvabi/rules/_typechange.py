@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..compare import Match, RecordPair, byte_signature, describe, parties, space_kind, type_changes
 from ..engine import ArrayType, RecordType, RType, ScalarType, int_range
-from ..findings import COMPATIBLE, SOURCE_ONLY, Finding
+from ..findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -18,6 +18,16 @@ def record_names(mt: Match) -> tuple[str, str]:
         leaf = t.leaf if isinstance(t, ArrayType) else t
         return leaf.layout.name if isinstance(leaf, RecordType) else ""
     return name(mt.old.rtype), name(mt.new.rtype)
+
+
+def _bits_fit(mt: Match, size: int) -> bool:
+    """A flags field whose every declared bit (in both versions) fits the narrower width.
+
+    Legal writers store only declared bits, so the bytes beyond the narrower width are always zero and
+    a little-endian reader of either width gets the same value.
+    """
+    fl = [m.flags for m in (mt.old, mt.new)]
+    return all(f is not None for f in fl) and all(bit < size * 8 for f in fl if f is not None for _, bit in f.bits)
 
 
 def _alias_kept(pair: RecordPair, mt: Match) -> bool:
@@ -54,9 +64,9 @@ class TypeChangeRule(Rule):
         if (isinstance(o, ScalarType) and isinstance(n, ScalarType) and mt.old.offset == mt.new.offset
                 and o.endian == n.endian == "little" and not o.scalar.signed and not n.scalar.signed):
             if n.size > o.size and space_kind(pair.old_spans(mt.old.end, mt.new.end)) == "zero":
-                return {NEW_TO_OLD}
+                return set() if _bits_fit(mt, o.size) else {NEW_TO_OLD}
             if n.size < o.size and space_kind(pair.new_spans(mt.new.end, mt.old.end)) == "zero":
-                return {OLD_TO_NEW}
+                return set() if _bits_fit(mt, n.size) else {OLD_TO_NEW}
         if type_changes(o, n) == ("signedness",) and self._values_fit(mt):
             return set()
         return set(BOTH)
@@ -82,7 +92,11 @@ class TypeChangeRule(Rule):
             breaks, otherwise = set(), SOURCE_ONLY
         sev = judge(breaks, writers, readers, otherwise)
         witness = pair.match_witness(mt, sev, breaks)
+        note = ""
+        if witness is None and any(s == BREAKING for _, s in sev):
+            note = ("the witness search found no legal image that decodes differently; the verdict stays "
+                    "breaking because pvabi cannot prove that every value a writer may store survives")
         old_t, new_t = describe(mt.old.rtype), describe(mt.new.rtype)
         return self.finding(pair, mt.new.name, f"{change} changed: {old_t} -> {new_t}", sev,
                             witness, old=old_t, new=new_t, old_range=(mt.old.offset, mt.old.end),
-                            new_range=(mt.new.offset, mt.new.end))
+                            new_range=(mt.new.offset, mt.new.end), witness_note=note)

@@ -18,4 +18,6 @@ class FieldWidthChanged(TypeChangeRule):
     fix = "Add a new, wider field in reserved space (as Xen did with wc_sec_hi) and keep the old one."
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"
-    witness_doc = "An image whose field decodes to another number under the other width."
+    witness_doc = ("An image whose field decodes to another number under the other width."
+                   " When the search finds none, the finding says so (no image "
+                   "witness): the values legal writers store may all survive.")

@@ -116,6 +116,10 @@ def _is_explained(pair: RecordPair, member: str | None, path: list[str], explain
         return True
     old_m = pair.old.member(member) if pair.old else None
     new_m = pair.new.member(member) if pair.new else None
+    # A member's own alignment moves no byte while its offset stays (packed added or removed); what it
+    # does to the layout's alignment is RECORD_ALIGNMENT_CHANGED's to judge.
+    if path[2:] == ["align"] and old_m is not None and new_m is not None and old_m.offset == new_m.offset:
+        return True
     # A type spelled differently for the same storage (an alias, char for int8) is not a change.
     if path[2:] == ["type"] and old_m is not None and new_m is not None and not type_changes(old_m.rtype, new_m.rtype):
         return True
