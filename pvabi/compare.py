@@ -13,15 +13,16 @@ is made, and its consequences where it is embedded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 from . import arch as archmod
 from . import witness as witnessmod
 from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
 from .errors import InputError
-from .findings import BREAKING, Witness
-from .flows import NEW_TO_OLD, OLD_TO_NEW
+from .findings import BREAKING, DIRECTIONS, Witness
+from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
 from .model import Abi, AliasDef, EnumDef, FlagsDef, RecordDef
 
 
@@ -353,14 +354,27 @@ class RecordPair:
 
     def match_witness(self, mt: Match, sev: tuple[tuple[str, str], ...], breaks: set[str] | frozenset[str]
                       ) -> Witness | None:
-        """A witness for a matched member, through the first broken flow that yields one; none unless breaking."""
-        if not any(s == BREAKING for _, s in sev):
-            return None
-        for flow in (OLD_TO_NEW, NEW_TO_OLD):
-            if flow in breaks:
-                found = self.witness(flow, mt.old.name, mt.new.name)
+        """A witness for a matched member in a direction where it breaks; none unless breaking."""
+        writers, readers = parties(mt.old, mt.new)
+        return self.witness_for(sev, breaks, writers, readers, mt.old.name, mt.new.name)
+
+    def witness_for(self, sev: tuple[tuple[str, str], ...], breaks: set[str] | frozenset[str],
+                    writers: tuple[str, ...], readers: tuple[str, ...], old_path: str | None,
+                    new_path: str | None, **kw: Any) -> Witness | None:
+        """A witness of the flow the verdict comes from: for each direction judged breaking (backward first),
+        each broken flow that occurs there between the declared writer and reader. The witness says the
+        direction and which party wrote and which read the image."""
+        verdict = dict(sev)
+        for direction in DIRECTIONS:
+            if verdict[direction] != BREAKING:
+                continue
+            for flow in (OLD_TO_NEW, NEW_TO_OLD):
+                who = flow_parties(direction, flow, writers, readers) if flow in breaks else None
+                if who is None:
+                    continue
+                found = self.witness(flow, old_path, new_path, **kw)
                 if found is not None:
-                    return found
+                    return replace(found, direction=direction, writer=who[0], reader=who[1])
         return None
 
     def witness(self, flow: str, old_path: str | None, new_path: str | None, *,

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..compare import RecordPair, added_space, describe, gated, left_absent, parties
 from ..engine import Member
-from ..findings import BREAKING, Finding
+from ..findings import Finding
 from ..flows import BOTH, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -37,9 +37,7 @@ class AddedFieldRule(Rule):
     def _finding(self, pair: RecordPair, m: Member) -> Finding:
         writers, readers = parties(m)
         sev = judge(self.breaks(pair, m), writers, readers)
-        witness = None
-        if any(s == BREAKING for _, s in sev):
-            witness = pair.witness(OLD_TO_NEW, None, m.name)
+        witness = pair.witness_for(sev, self.breaks(pair, m), writers, readers, None, m.name)
         gate = f"; gated by feature {m.field.feature}" if m.field.feature else ""
         if self.space in ("undeclared", "past_end") and left_absent(pair, m):
             gate += "; old peers leave it zero (the memory starts zeroed), which means absent"

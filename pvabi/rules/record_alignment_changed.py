@@ -23,7 +23,8 @@ class RecordAlignmentChanged(Rule):
            "is not embedded by consumers (placement page or fixed, in both versions) is compatible when no "
            "embedding in the ABI moves: its address is a page or fixed by the ABI, not computed from its "
            "alignment.")
-    fix = "Keep the alignment (an explicit aligned(N) on the layout pins it)."
+    fix = ("Keep the alignment (an explicit aligned(N) on the layout pins it), or declare placement: page or "
+           "fixed when consumers never embed or allocate the layout.")
     backward = "breaking (for consumers that embed or allocate the layout)"
     forward = "breaking (for consumers that embed or allocate the layout)"
     witness_doc = ("An image of an embedding layout whose members moved, when one exists in the ABI; "

@@ -63,7 +63,8 @@ class RecordSizeChanged(Rule):
                 sev = judge(BOTH, writers, readers)
                 past = [m for m in new.members if is_live(m) and m.end > old.size and m.size > 0]
                 if past:
-                    witness = pair.witness(OLD_TO_NEW, _in_old(old, past[0].name), past[0].name)
+                    witness = pair.witness_for(sev, {OLD_TO_NEW}, *parties(past[0]), _in_old(old, past[0].name),
+                                               past[0].name)
                 else:
                     note = "only padding or reserved bytes grew: an overrun buffer, not a misread field"
         if not any(s == BREAKING for _, s in sev):
