@@ -287,6 +287,11 @@ def _check_references(abi: Abi) -> list[InputError]:
                     errors.append(InputError(f"{target!r} is not a storage type", t.loc.file, t.loc.line, t.name))
         if not isinstance(t, RecordDef):
             continue
+        for was in t.renamed_from:
+            # A layout cannot have been renamed from a layout this version still defines.
+            if was == t.name or abi.record(was) is not None:
+                errors.append(InputError(f"renamed_from names {was!r}, a layout this version still defines",
+                                         t.loc.file, t.loc.line, f"{t.name}.renamed_from"))
         for f in t.fields:
             where = f"{t.name}.{f.name}"
             if not known(f.type):
