@@ -100,6 +100,7 @@ class RecordDef:
     renamed_from: tuple[str, ...] = ()
     placement: str = "embedded"  # embedded | page | fixed: where the layout lives (docs/layout-language.md)
     memory: MemoryDef | None = None
+    size_field: str | None = None  # member path holding the record's own size (self-sized records)
 
     @property
     def zero_filled(self) -> bool:

@@ -67,3 +67,17 @@ def test_renamed_from_a_layout_that_still_exists(make_abi: MakeAbi, run_both: Ru
     text = layout_file("a", RECORD.replace("  fields:", "  renamed_from: b_rec\n  fields:") + other)
     run = run_both("validate", make_abi({"a": text}))
     assert_one_bad_input(run, shown("a"), line_of(text, "a_rec:"), "a_rec.renamed_from", "b_rec")
+
+
+def test_size_field_must_name_an_integer_member(make_abi: MakeAbi, run_both: RunBoth) -> None:
+    text = layout_file("a", RECORD.replace("  fields:", "  size_field: x.length\n  fields:"))
+    run = run_both("validate", make_abi({"a": text}))
+    assert_one_bad_input(run, shown("a"), line_of(text, "a_rec:"), "a_rec.size_field", "x.length")
+
+
+def test_size_field_through_a_nested_record(make_abi: MakeAbi) -> None:
+    hdr = "hdr:\n  kind: struct\n  doc: Header.\n  fields:\n    - {name: length, type: u16, doc: Length.}\n"
+    rec = RECORD.replace("  fields:\n", "  size_field: h.length\n  fields:\n    - {name: h, type: hdr, doc: H.}\n")
+    abi = load_abi(make_abi({"a": layout_file("a", hdr + rec)}) / "layouts", "working")
+    found = abi.record("a_rec")
+    assert found is not None and found.size_field == "h.length"

@@ -21,7 +21,8 @@ class RecordSizeChanged(Rule):
            "before live fields, those fields move. Embedded last, or before reserved space that absorbs "
            "the growth (the shared-info page's unused tail), it is compatible. A layout nothing embeds "
            "is compatible when it shrinks or when its old max_size (the page or ROM it lives in), or the "
-           "page of a layout with placement page, leaves room for the growth; otherwise a peer that sized "
+           "page of a layout with placement page, leaves room for the growth, or when it carries its own "
+           "size (size_field) so readers step over it by that; otherwise a peer that sized "
            "its buffer by the old sizeof is overrun. "
            "(A shrink is judged compatible on the assumption that the memory is the shared page or a "
            "buffer the reader provides; a peer that copies the old sizeof into a buffer the other side "
@@ -55,6 +56,9 @@ class RecordSizeChanged(Rule):
             bound = old.definition.max_size.get_int(pair.arch) if old.definition.max_size else room(old)
             if new.size < old.size:
                 why, sev = "shrank; nothing embeds it", severities(COMPATIBLE, COMPATIBLE)
+            elif old.definition.size_field:
+                why = f"grew; nothing embeds it, and readers take its extent from {old.definition.size_field}"
+                sev = severities(COMPATIBLE, COMPATIBLE)
             elif bound is not None and new.size <= bound:
                 what = "max_size" if old.definition.max_size else "page (placement: page)"
                 why, sev = f"grew within its old {what} of {bound}", severities(COMPATIBLE, COMPATIBLE)
