@@ -193,10 +193,28 @@ class Comparison:
         gone = [n for n in sorted(old_recs - new_recs - set(self.new.types)) if n not in out.values()]
         fresh = [n for n in sorted(new_recs - old_recs) if n not in out]
         same = [(o, n) for o in gone for n in fresh if self._same_bytes_everywhere(o, n)]
+        same += [(o, n) for o, n in self._same_place(gone, fresh) if (o, n) not in same]
         for o, n in same:
             if sum(1 for x, _ in same if x == o) == 1 and sum(1 for _, y in same if y == n) == 1:
                 out[n] = o
         return out
+
+    def _same_place(self, gone: list[str], fresh: list[str]) -> list[tuple[str, str]]:
+        """(old, new) struct types that the same member of the same container holds in the two versions.
+
+        ``struct w wc;`` becoming ``struct w2 wc;`` where w is gone and w2 is new: the bytes at ``wc`` are
+        one layout under two names, and what changed inside it is compared member by member.
+        """
+        found = []
+        for rec in self.new.records():
+            old_rec = self.old.record(rec.name)
+            if old_rec is None:
+                continue
+            for f in rec.fields:
+                was = old_rec.field(f.name)
+                if was is not None and was.type in gone and f.type in fresh and was.dims == f.dims:
+                    found.append((was.type, f.type))
+        return sorted(set(found))
 
     def _same_bytes_everywhere(self, old_name: str, new_name: str) -> bool:
         seen = False
