@@ -14,8 +14,9 @@ class LayoutRenamed(Rule):
     title = "Layout renamed"
     category = "SOURCE"
     doc = ("A layout of the new version is an old layout under another name: it says so (renamed_from), the "
-           "old name is now an alias of it on every architecture, or the old name is gone and the new one is "
-           "byte for byte the same on every architecture. The two are compared as one layout, so changes "
+           "old name is now an alias of it on every architecture, the old name is gone and the new one is "
+           "byte for byte the same on every architecture, or the same member of the same container holds "
+           "the old type in one version and the new one in the other. The two are compared as one layout, so changes "
            "inside are reported by the other rules, not as a removal and an addition. When the old name no "
            "longer resolves, C sources that name it stop compiling (source-only); when it remains as an "
            "alias, nothing breaks.")
