@@ -147,7 +147,9 @@ class Comparison:
             if missing:
                 raise InputError(f"no layout, enum or flags type named {missing[0]!r} in {self.old_name} "
                                  f"or {self.new_name}")
-            names &= self.selected
+            picked = set(self.selected)
+            picked |= {new for new, old in self.renamed.items() if old in picked or new in picked}
+            names &= picked | {old for new, old in self.renamed.items() if new in picked}
         return sorted(names)
 
     @cached_property
