@@ -1,13 +1,15 @@
 """The facts every compatibility rule reads: two ABIs laid out side by side.
 
-A ``Comparison`` holds the old and the new ABI. For each layout and
-architecture it gives a ``RecordPair``: both layouts, their direct members
-matched (by name, or as a rename when an unmatched old field and an unmatched new
-one share offset and type), and what the old layout had at any byte range
-(a live field, reserved-zero or reserved-any bytes, GCC padding, or nothing past
-its end). Members whose type is itself a layout are compared as a whole here;
-their insides are that layout's own pair, so a change is reported once, where it
-is made, and its consequences where it is embedded.
+A ``Comparison`` holds the old and the new ABI. For each layout (paired across
+a rename, see ``identity``) and architecture it gives a ``RecordPair``: both
+layouts, their direct members matched (by name, as a rename when an unmatched
+old field and an unmatched new one hold the same bytes with the same contract,
+or as a regrouping when several cover the same leaves under another nesting),
+and what the old layout had at any byte range (a live field, reserved-zero or
+reserved-any bytes, GCC padding, or nothing past its end). Members whose type
+is itself a layout are compared as a whole here; their insides are that
+layout's own pair, so a change is reported once, where it is made, and its
+consequences where it is embedded.
 """
 
 from __future__ import annotations
@@ -19,43 +21,17 @@ from typing import Any
 
 from . import arch as archmod
 from . import witness as witnessmod
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
+from .bytesig import leaf_set, same_bytes
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
 from .errors import InputError
 from .findings import BREAKING, DIRECTIONS, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
-from .model import Abi, AliasDef, EnumDef, FlagsDef, RecordDef
+from .identity import renamed_layouts
+from .model import Abi, EnumDef, FlagsDef, RecordDef
 
 
 def is_live(m: Member) -> bool:
     return m.field.reserved is None
-
-
-def type_changes(a: RType, b: RType) -> tuple[str, ...]:
-    """How two member types differ in the bytes they describe; empty when they do not.
-
-    Any of: ``kind`` (scalar/array/record), ``length`` (array dimensions),
-    ``width``, ``signedness``, ``endianness``, ``record`` (another layout).
-    An array that changed length and element width reports both. Spelling (an
-    alias for the same storage, char for int8) is not a change.
-    """
-    if isinstance(a, ArrayType) != isinstance(b, ArrayType):
-        return ("kind",)
-    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
-        dims = ("length",) if a.dims != b.dims else ()
-        return dims + type_changes(a.leaf, b.leaf)
-    if isinstance(a, RecordType) != isinstance(b, RecordType):
-        return ("kind",)
-    if isinstance(a, RecordType) and isinstance(b, RecordType):
-        return () if a.layout.name == b.layout.name else ("record",)
-    assert isinstance(a, ScalarType) and isinstance(b, ScalarType)
-    out = []
-    if a.size != b.size:
-        out.append("width")
-    if a.scalar.signed != b.scalar.signed and not (a.scalar.char or b.scalar.char):
-        out.append("signedness")
-    if a.endian != b.endian and a.size > 1 and b.size > 1:
-        out.append("endianness")
-    return tuple(out)
 
 
 def describe(t: RType) -> str:
@@ -173,62 +149,8 @@ class Comparison:
 
     @cached_property
     def renamed(self) -> dict[str, str]:
-        """{new name: old name} of layouts that changed their name, not their identity.
-
-        A new layout is the old one under another name when it says so (``renamed_from``), when the old
-        name is now an alias of it on every architecture, or when the old name is gone, the new name is
-        new, and the two are byte for byte the same on every architecture (one such pair only).
-        """
-        old_recs = {r.name for r in self.old.records()}
-        new_recs = {r.name for r in self.new.records()}
-        out: dict[str, str] = {}
-        for r in self.new.records():
-            for was in r.renamed_from:
-                if was in old_recs and was not in new_recs and was not in out.values():
-                    out[r.name] = was
-        for name, t in self.new.types.items():
-            if isinstance(t, AliasDef) and name in old_recs and name not in out.values():
-                targets = {target for _, target in t.targets.values}
-                target = next(iter(targets)) if len(targets) == 1 else None
-                if isinstance(target, str) and target in new_recs and target not in old_recs and target not in out:
-                    out[target] = name
-        gone = [n for n in sorted(old_recs - new_recs - set(self.new.types)) if n not in out.values()]
-        fresh = [n for n in sorted(new_recs - old_recs) if n not in out]
-        same = [(o, n) for o in gone for n in fresh if self._same_bytes_everywhere(o, n)]
-        same += [(o, n) for o, n in self._same_place(gone, fresh) if (o, n) not in same]
-        for o, n in same:
-            if sum(1 for x, _ in same if x == o) == 1 and sum(1 for _, y in same if y == n) == 1:
-                out[n] = o
-        return out
-
-    def _same_place(self, gone: list[str], fresh: list[str]) -> list[tuple[str, str]]:
-        """(old, new) struct types that the same member of the same container holds in the two versions.
-
-        ``struct w wc;`` becoming ``struct w2 wc;`` where w is gone and w2 is new: the bytes at ``wc`` are
-        one layout under two names, and what changed inside it is compared member by member.
-        """
-        found = []
-        for rec in self.new.records():
-            old_rec = self.old.record(rec.name)
-            if old_rec is None:
-                continue
-            for f in rec.fields:
-                was = old_rec.field(f.name)
-                if was is not None and was.type in gone and f.type in fresh and was.dims == f.dims:
-                    found.append((was.type, f.type))
-        return sorted(set(found))
-
-    def _same_bytes_everywhere(self, old_name: str, new_name: str) -> bool:
-        seen = False
-        for a in self.arches:
-            o, n = self.layout("old", old_name, a), self.layout("new", new_name, a)
-            if (o is None) != (n is None):
-                return False
-            if o is not None and n is not None:
-                if byte_signature(RecordType(o)) != byte_signature(RecordType(n)):
-                    return False
-                seen = True
-        return seen
+        """{new name: old name} of layouts that changed their name, not their identity (``identity``)."""
+        return renamed_layouts(self)
 
     def old_name_of(self, new_name: str) -> str:
         return self.renamed.get(new_name, new_name)
@@ -342,7 +264,7 @@ class RecordPair:
         news = [m for m in self.new.members if is_live(m) and m.name not in matched_new and m.size > 0]
         out = []
         for group_old, group_new in _overlap_groups(olds, news):
-            if group_old and group_new and _leaf_set(group_old) == _leaf_set(group_new):
+            if group_old and group_new and leaf_set(group_old) == leaf_set(group_new):
                 out.append(Regroup(tuple(group_old), tuple(group_new)))
         return out
 
@@ -427,37 +349,6 @@ def _overlap_groups(olds: list[Member], news: list[Member]) -> list[tuple[list[M
     return [(o, n) for o, n, _ in groups]
 
 
-def _leaf_set(members: list[Member] | tuple[Member, ...]) -> frozenset[object]:
-    """The live leaves under these members: absolute offset, byte meaning and contract, names left out."""
-    out = set()
-    for m in members:
-        for _, offset, rtype, inner in leaves_of_member(m):
-            if inner.field.reserved is None:
-                f = inner.field
-                out.add((offset, byte_signature(rtype), f.enum, f.flags, f.writer, f.reader, f.feature,
-                         witnessmod.const_image(inner)))
-    return frozenset(out)
-
-
-def leaves_of_member(m: Member) -> list[tuple[str, int, RType, Member]]:
-    """(path, absolute offset, type, innermost member) of every leaf under one member."""
-    if isinstance(m.rtype, RecordType):
-        return [(m.name + "." + lf.path, m.offset + lf.offset, lf.rtype, lf.member) for lf in leaves(m.rtype.layout)]
-    if isinstance(m.rtype, ArrayType) and isinstance(m.rtype.leaf, RecordType):
-        elem = m.rtype.elem
-        if not isinstance(elem, RecordType):
-            return [(m.name, m.offset, m.rtype, m)]  # multi-dimensional arrays of records: compared whole
-        return [(f"{m.name}[{i}].{lf.path}", m.offset + i * elem.size + lf.offset, lf.rtype, lf.member)
-                for i in range(m.rtype.count) for lf in leaves(elem.layout)]
-    return [(m.name, m.offset, m.rtype, m)]
-
-
-def same_bytes(a: RType, b: RType) -> bool:
-    """No change in the bytes, or only another name for a struct that is byte for byte the same."""
-    changes = type_changes(a, b)
-    return not changes or (changes == ("record",) and byte_signature(a) == byte_signature(b))
-
-
 def spans(layout: Layout, start: int, end: int) -> list[Span]:
     """What a layout has over ``[start, end)``: live fields, reserved bytes, padding, or nothing."""
     out: list[Span] = []
@@ -472,18 +363,6 @@ def spans(layout: Layout, start: int, end: int) -> list[Span]:
     if end > layout.size:
         out.append(Span(max(start, layout.size), end, "past_end"))
     return sorted(out, key=lambda s: (s.start, s.end))
-
-
-def byte_signature(t: RType) -> object:
-    """What a type means in bytes, ignoring every name: equal signatures decode every image alike."""
-    if isinstance(t, ArrayType):
-        return ("array", t.dims, byte_signature(t.leaf))
-    if isinstance(t, RecordType):
-        lay = t.layout
-        return ("record", lay.kind, lay.size, lay.align, tuple(
-            (m.offset, m.field.reserved, m.field.enum, m.field.flags, witnessmod.const_image(m),
-             byte_signature(m.rtype)) for m in lay.members))
-    return ("scalar", t.size, t.scalar.signed, t.endian)
 
 
 def same_contract(a: Member, b: Member) -> bool:

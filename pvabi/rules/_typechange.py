@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from ..compare import Match, RecordPair, byte_signature, describe, parties, space_kind, type_changes
+from ..bytesig import byte_signature, type_changes
+from ..compare import Match, RecordPair, describe, parties, space_kind
 from ..engine import ArrayType, RecordType, RType, ScalarType, int_range
 from ..findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge

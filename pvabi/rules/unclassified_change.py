@@ -7,7 +7,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..compare import RecordPair, type_changes
+from ..bytesig import type_changes
+from ..compare import RecordPair
 from ..engine import ArrayType, Layout, Member, RecordType, RType
 from ..findings import BREAKING, Finding, severities
 from ..witness import const_image
