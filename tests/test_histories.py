@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_rule_cases import load_side, witness_problem
+from test_rule_cases import flow_problem, load_side, witness_problem
 
 from pvabi import arch as archmod
 from pvabi.compare import Comparison
@@ -68,7 +68,8 @@ def test_history_verdict(name: str, tmp_path: Path) -> None:
             why = f"{name}: {f.rule} {f.path} breaks with no witness or reason"
             assert f.witness is not None or f.witness_note, why
             if f.witness is not None:
-                assert not witness_problem(cmp, f), witness_problem(cmp, f)
+                problem = witness_problem(cmp, f) or flow_problem(cmp, f)
+                assert not problem, f"{name}: {f.rule} {f.path}: {problem}"
 
 
 def test_corpus_is_big_enough() -> None:
