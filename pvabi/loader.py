@@ -20,7 +20,7 @@ import jsonschema
 from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
-from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, PerArch, RecordDef, TypeDef
+from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, MemoryDef, PerArch, RecordDef, TypeDef
 from .yamlsafe import Document, load_file, schema_error_path
 
 MAX_FILES = 256
@@ -256,7 +256,7 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
             writer=_party(f, t, "writer"), reader=_party(f, t, "reader"),
-            feature=f.get("feature"), since=f.get("since"),
+            feature=f.get("feature"), absent=f.get("absent"), since=f.get("since"),
             only_arch=only, except_arch=excl,
         ))
     return RecordDef(
@@ -264,7 +264,16 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
         size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
         writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+        renamed_from=_names(t.get("renamed_from")), placement=t.get("placement", "embedded"),
+        memory=MemoryDef(**t["memory"]) if "memory" in t else None, size_field=t.get("size_field"),
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """One name or a list of names, as a tuple."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], where: str,
@@ -287,6 +296,28 @@ def _party(f: dict[str, Any], record: dict[str, Any], key: str) -> str:
     return str(own) if own else ("none" if "reserved" in f else "both")
 
 
+def _is_integer_path(abi: Abi, rec: RecordDef, path: str) -> bool:
+    """Does a dotted path name a scalar (not array) integer member, through nested records?"""
+    *inner, last = path.split(".")
+    for name in inner:
+        f = rec.field(name)
+        nested = abi.record(f.type) if f is not None and not f.dims else None
+        if nested is None:
+            return False
+        rec = nested
+    f = rec.field(last)
+    return f is not None and not f.dims and _is_integer_type(abi, f.type, 0)
+
+
+def _is_integer_type(abi: Abi, name: str, depth: int) -> bool:
+    """A builtin scalar, or an alias whose every target is one (alias cycles are reported elsewhere)."""
+    t = abi.types.get(name)
+    if isinstance(t, AliasDef):
+        targets = [v for _, v in t.targets.values]
+        return depth < 16 and all(isinstance(v, str) and _is_integer_type(abi, v, depth + 1) for v in targets)
+    return t is None and name in archmod.BUILTIN_SCALARS
+
+
 def _check_references(abi: Abi) -> list[InputError]:
     errors: list[InputError] = []
 
@@ -303,6 +334,14 @@ def _check_references(abi: Abi) -> list[InputError]:
                     errors.append(InputError(f"{target!r} is not a storage type", t.loc.file, t.loc.line, t.name))
         if not isinstance(t, RecordDef):
             continue
+        if t.size_field is not None and not _is_integer_path(abi, t, t.size_field):
+            errors.append(InputError(f"size_field {t.size_field!r} does not name an integer member of {t.name}",
+                                     t.loc.file, t.loc.line, f"{t.name}.size_field"))
+        for was in t.renamed_from:
+            # A layout cannot have been renamed from a layout this version still defines.
+            if was == t.name or abi.record(was) is not None:
+                errors.append(InputError(f"renamed_from names {was!r}, a layout this version still defines",
+                                         t.loc.file, t.loc.line, f"{t.name}.renamed_from"))
         for f in t.fields:
             where = f"{t.name}.{f.name}"
             if not known(f.type):

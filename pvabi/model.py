@@ -56,6 +56,7 @@ class FieldDef:
     writer: str = "both"
     reader: str = "both"
     feature: str | None = None
+    absent: int | None = None  # the value meaning "not provided": what a peer that lacks the field leaves
     since: str | None = None
     only_arch: frozenset[str] | None = None
     except_arch: frozenset[str] | None = None
@@ -66,6 +67,15 @@ class FieldDef:
         if self.except_arch is not None:
             return arch not in self.except_arch
         return True
+
+
+@dataclass(frozen=True)
+class MemoryDef:
+    """The initial content of the memory a layout lives in, who puts it there, and when."""
+
+    initial: str  # zero | any
+    cleared_by: str
+    when: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,15 @@ class RecordDef:
     writer: str | None = None
     reader: str | None = None
     arches: frozenset[str] | None = None
+    renamed_from: tuple[str, ...] = ()
+    placement: str = "embedded"  # embedded | page | fixed: where the layout lives (docs/layout-language.md)
+    memory: MemoryDef | None = None
+    size_field: str | None = None  # member path holding the record's own size (self-sized records)
+
+    @property
+    def zero_filled(self) -> bool:
+        """Does the memory it lives in start zeroed, so bytes nobody writes read as zero?"""
+        return self.memory is not None and self.memory.initial == "zero"
 
     def exists_on(self, arch: str) -> bool:
         return self.arches is None or arch in self.arches
