@@ -203,7 +203,7 @@ def test_validate_reports_config_and_layout_problems_together(pvabi_proc: Cli, t
     layout = tmp_path / "abi" / "layouts" / "steal_time.yaml"
     text = layout.read_text().replace("type: u32\n        offset: 8", "type: u31\n        offset: 8")
     layout.write_text(text.replace("    kind: struct\n", "    kind: struct\n    colour: blue\n"))
-    (tmp_path / "abi" / "pvabi.yaml").write_text("ruleset: 1\nmode: sideways\ncategory: ABI\n")
+    (tmp_path / "abi" / "pvabi.yaml").write_text("ruleset: 2\nmode: sideways\ncategory: ABI\n")
     run = ok(pvabi_proc("validate", cwd=tmp_path), 2)
     text = run.stderr
     assert "abi/pvabi.yaml:2: mode:" in text and "abi/pvabi.yaml:3: category:" in text
@@ -216,7 +216,7 @@ def test_defaults_are_said_once_without_a_config(pvabi_proc: Cli, tmp_path: Path
     ok(pvabi_proc("init", cwd=tmp_path))
     (tmp_path / "abi" / "pvabi.yaml").unlink()
     run = ok(pvabi_proc("diff", "working", "working", cwd=tmp_path))
-    assert run.stderr.count("note: no abi/pvabi.yaml: using the defaults ruleset 1, mode backward, "
+    assert run.stderr.count("note: no abi/pvabi.yaml: using the defaults ruleset 2, mode backward, "
                             "transitive false, category LAYOUT") == 1
 
 

@@ -414,17 +414,17 @@ def test_config_pinning_another_ruleset(run_both: Cli, abi_copy: Path) -> None:
 
 
 def test_shipped_config_edited_to_another_ruleset(run_both: Cli, abi_copy: Path) -> None:
-    edit(abi_copy / "pvabi.yaml", "ruleset: 1", "ruleset: 99")
+    edit(abi_copy / "pvabi.yaml", "ruleset: 2", "ruleset: 99")
     text = (abi_copy / "pvabi.yaml").read_text()
     assert_one_bad_input(run_both("diff", "v1.2", "v1.3", "--root", abi_copy), "abi/pvabi.yaml",
                          line_of(text, "ruleset: 99"), "ruleset")
 
 
 @pytest.mark.parametrize(("text", "line", "needles"), [
-    ("ruleset: 1\nmode: backward\ncolour: red\n", 3, ("colour",)),
-    ("ruleset: 1\nmode: sideways\n", 2, ("mode", "sideways")),
-    ("ruleset: 1\ncategory: BYTES\n", 2, ("category", "BYTES")),
-    ("ruleset: 1\ntransitive: maybe\n", 2, ("transitive",)),
+    ("ruleset: 2\nmode: backward\ncolour: red\n", 3, ("colour",)),
+    ("ruleset: 2\nmode: sideways\n", 2, ("mode", "sideways")),
+    ("ruleset: 2\ncategory: BYTES\n", 2, ("category", "BYTES")),
+    ("ruleset: 2\ntransitive: maybe\n", 2, ("transitive",)),
     ("mode: full\n", ..., ("ruleset",)),
 ], ids=["unknown-key", "bad-mode", "bad-category", "bad-transitive", "no-ruleset"])
 def test_bad_config(run_both: Cli, abi_copy: Path, text: str, line: Any, needles: tuple[str, ...]) -> None:
@@ -548,3 +548,18 @@ def test_a_refused_break_reads_as_failed(cli: Cli, tmp_path: Path) -> None:
     last = run.stdout.splitlines()[-1]
     assert ": FAILED: 11 breaking" in last and "a major version bump is needed" in last
     assert "allowed" not in run.stdout
+
+
+def test_text_witness_names_the_parties_and_counts_elements(cli: Cli) -> None:
+    args = ("diff", "v1.3", "v2.0", "--no-transitive", "--mode", "full", "--root", SHIPPED_ABI)
+    data = report(cli(*args, "--format", "json"))
+    text = exits(cli(*args), 0).stdout
+    ages = {"backward": {"host": "new", "guest": "old"}, "forward": {"host": "old", "guest": "new"}}
+    witnesses = [f["witness"] for f in findings(data) if f["witness"] and f["witness"]["writer"]]
+    assert witnesses
+    for w in witnesses:
+        age = ages[w["direction"]]
+        assert (f"written by the {age[w['writer']]} {w['writer']}, read by the {age[w['reader']]} {w['reader']} "
+                f"({w['direction']})") in text
+        if w["elements_differing"] > 1:
+            assert f"{w['elements_differing']} elements differ; the first {len(w['differing'])}" in text

@@ -54,11 +54,21 @@ def value(v: Any) -> str:
 
 def witness_lines(w: Witness) -> list[str]:
     moved = f" (the writer put its value at offset {w.writer_offset})" if w.writer_offset is not None else ""
+    who = ""
+    if w.writer and w.reader:
+        # backward is old guests on a new host; forward, new guests on an old host
+        age = {"backward": {"host": "new ", "guest": "old "}, "forward": {"host": "old ", "guest": "new "}}.get(
+            w.direction, {})
+        who = (f"; written by the {age.get(w.writer, '')}{w.writer}, read by the {age.get(w.reader, '')}{w.reader}"
+               + (f" ({w.direction})" if w.direction else ""))
     lines = [
-        f"an image written under {w.written_under}, read under {w.read_under} ({w.layout} on {w.arch}):",
+        f"an image written under {w.written_under}, read under {w.read_under} ({w.layout} on {w.arch}){who}:",
         f"{w.field} at offset {w.offset}, {w.size} byte{'s' if w.size != 1 else ''}: {w.bytes_at.hex(' ')}{moved}",
         f"{w.written_under} wrote {value(w.writer_value)}; {w.read_under} reads {value(w.reader_value)}",
     ]
+    if w.elements_differing > 1:
+        lines.append(f"{w.elements_differing} elements differ; the first {len(w.differing)}, written -> read:")
+        lines += [f"  {path}: {value(a)} -> {value(b)}" for path, a, b in w.differing]
     if w.note:
         lines.append(w.note)
     return lines

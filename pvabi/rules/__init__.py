@@ -42,7 +42,7 @@ from .reserved_removed import ReservedRemoved
 from .reserved_zero_declared import ReservedZeroDeclared
 from .unclassified_change import UnclassifiedChange
 
-RULESET_VERSION = 1
+RULESET_VERSION = 2
 
 REGISTRY: tuple[type[Rule], ...] = (
     LayoutAdded,
