@@ -1,0 +1,507 @@
+"""The C target: one header per layout file, for every architecture the file supports.
+
+A consumer includes one header whatever it compiles for: declarations that
+differ between architectures sit under ``#if`` on the compiler's predefined
+macros (one block per group of architectures whose declaration is the same
+text), an architecture the file does not support stops the build with
+``#error``, and every size, alignment and member offset pvabi computed is a
+static assertion for each architecture, so the compiler that builds the
+consumer checks its own numbers. Per file rather than one header per ABI,
+because a file is an interface (vmi_rom is i386-only, the pvclock record is
+everywhere): including only what you use keeps the supported-architecture
+check honest. Output is plain C89 plus GNU attributes; static assertions use
+``_Static_assert`` under C11 and a negative-array typedef before.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from .. import arch as archmod
+from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
+from ..errors import InputError
+from ..model import Abi, AliasDef, EnumDef, FlagsDef, LayoutFile, RecordDef
+from .names import CNames, check_unique
+from .source import Source
+
+# What each architecture model means to a compiler: its predefined macros. ABIs we do not model
+# (x32, ARM OABI or big-endian, AArch64 ILP32, ppc64le) must not match any of these.
+ARCH_MACROS: dict[str, str] = {
+    "x86_32": "defined(__i386__)",
+    "x86_64": "defined(__x86_64__) && defined(__LP64__)",
+    "arm32": "defined(__arm__) && defined(__ARM_EABI__) && defined(__ARMEL__)",
+    "aarch64": "defined(__aarch64__) && defined(__LP64__) && defined(__AARCH64EL__)",
+    "ppc64": "defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__",
+    "s390x": "defined(__s390x__)",
+}
+TYPES = ("stdint", "linux")
+COMMENT_COLUMN = 48
+WIDTH = 100
+
+
+@dataclass(frozen=True)
+class COptions:
+    types: str = "stdint"
+    prefix: str = ""
+    command: str = "pvabi gen c"  # how to regenerate, printed in the banner
+
+
+def generate(src: Source, options: COptions) -> dict[str, bytes]:
+    """``{file name: header bytes}``, one header per layout file that declares anything."""
+    if options.types not in TYPES:
+        raise InputError(f"unknown --types {options.types!r} (known: {', '.join(TYPES)})")
+    names = CNames(options.prefix)
+    abi = src.abi
+    check_unique(abi, names)
+    resolvers = {a: Resolver(abi, a) for a in archmod.ARCH_NAMES}
+    file_of = {t: f.id for f in abi.files for t in f.types}
+    out: dict[str, bytes] = {}
+    for f in abi.files:
+        text = _Header(src, f, names, options, resolvers, file_of).render()
+        out[f"{f.id}.h"] = text.encode("utf-8")
+    return out
+
+
+def _comment(text: str, indent: str = "") -> list[str]:
+    """A block comment; text that would end or nest the comment (or form a trigraph) is defused."""
+    safe = text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+    paragraphs = [p for p in safe.split("\n\n")]
+    body: list[str] = []
+    for i, p in enumerate(paragraphs):
+        if i:
+            body.append("")
+        body.extend(textwrap.wrap(" ".join(p.split()), WIDTH - len(indent) - 3) or [""])
+    if len(body) == 1 and len(indent) + len(body[0]) + 6 <= WIDTH:
+        return [f"{indent}/* {body[0]} */"]
+    return [f"{indent}/*", *[f"{indent} * {b}".rstrip() for b in body], f"{indent} */"]
+
+
+def _c_string(data: bytes) -> str:
+    out = []
+    for b in data:
+        ch = chr(b)
+        if ch in '"\\?' or not 0x20 <= b < 0x7F:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _c_int(value: int, unsigned: bool = True) -> str:
+    """An integer literal any C89 compiler accepts without a pedantic warning."""
+    if -(1 << 31) < value < (1 << 31) - 1:
+        if value < 0:
+            return f"({value})"
+        return f"{value:#x}U" if unsigned and value > 9 else (f"{value}U" if unsigned else str(value))
+    suffix = "ULL" if value >= 0 else "LL"
+    return f"(__extension__ {value:#x}{suffix})" if value >= 0 else f"(__extension__ ({value + 1}LL - 1))"
+
+
+class _Header:
+    def __init__(self, src: Source, f: LayoutFile, names: CNames, options: COptions,
+                 resolvers: dict[str, Resolver], file_of: dict[str, str]) -> None:
+        self.src = src
+        self.abi: Abi = src.abi
+        self.f = f
+        self.n = names
+        self.options = options
+        self.resolvers = resolvers
+        self.file_of = file_of
+        self.arches = [a for a in archmod.ARCH_NAMES if f.arches is None or a in f.arches]
+        self.records = [t for t in (self.abi.types[n] for n in f.types) if isinstance(t, RecordDef)]
+        self.asserts = 0
+
+    # --- the whole file -------------------------------------------------------------------------------------
+
+    def render(self) -> str:
+        guard = self.n.tool(self.f.id, "H")
+        parts: list[list[str]] = [self._banner(), [f"#ifndef {guard}", f"#define {guard}"], self._includes(),
+                                  self._arch_check(), self._prelude()]
+        parts.extend(self._enum(t) for t in self._of_type(EnumDef))
+        parts.extend(self._flags(t) for t in self._of_type(FlagsDef))
+        parts.append(self._aliases())
+        for rec in self._ordered_records():
+            parts.append(self._record(rec))
+        parts.append(self._per_arch_facts())
+        parts.append([f"#endif /* {guard} */"])
+        blocks = ["\n".join(p) for p in parts if p]
+        return "\n\n".join(blocks) + "\n"
+
+    def _of_type(self, cls: type) -> list[object]:
+        return [t for t in (self.abi.types[n] for n in self.f.types) if isinstance(t, cls)]
+
+    def _banner(self) -> list[str]:
+        src = self.src
+        where = (f"ABI version {src.version}" if src.frozen
+                 else f"the working layouts (not frozen; newest frozen version v{src.major}.{src.minor})")
+        lines = [f"{self.f.id}.h: generated by pvabi from {where}. Do not edit.",
+                 f"Regenerate: {self.options.command}", "", "Inputs (SHA-256):"]
+        for fid in sorted(self._file_deps(transitive=True) | {self.f.id}):
+            lines.append(f"  {fid}.yaml {src.hash_of(fid)}")
+        lines += ["", *self.f.doc.strip().split("\n")]
+        if self.f.source:
+            lines += ["", f"Source: {self.f.source}"]
+        return ["/*", *[f" * {x}".rstrip() for x in _rewrap(lines)], " */"]
+
+    def _includes(self) -> list[str]:
+        deps = [f'#include "{d}.h"' for d in sorted(self._file_deps(transitive=False))]
+        std = "#include <linux/types.h>" if self.options.types == "linux" else "#include <stdint.h>"
+        return [*deps, std, "#include <stddef.h>"]
+
+    def _file_deps(self, transitive: bool) -> set[str]:
+        todo, seen = [self.f.id], set()
+        while todo:
+            fid = todo.pop()
+            f = next(x for x in self.abi.files if x.id == fid)
+            for name in f.types:
+                for used in self._uses(self.abi.types[name]):
+                    dep = self.file_of.get(used)
+                    if dep and dep != self.f.id and dep not in seen:
+                        seen.add(dep)
+                        if transitive:
+                            todo.append(dep)
+        return seen
+
+    def _uses(self, t: object) -> set[str]:
+        """Names of the types a definition refers to, on any architecture."""
+        out: set[str] = set()
+        if isinstance(t, AliasDef):
+            out.update(str(v) for _, v in t.targets.values)
+        elif isinstance(t, RecordDef):
+            for fd in t.fields:
+                out.add(fd.type)
+                out.update(x for x in (fd.enum, fd.flags) if x)
+            out.update(self._count_uses(t))
+        return out
+
+    def _count_uses(self, rec: RecordDef) -> set[str]:
+        out: set[str] = set()
+        for fd in rec.fields:
+            for d in fd.dims:
+                if isinstance(d, str):
+                    out.update(w for w in _words(d) if w in self.abi.types)
+        return out
+
+    def _arch_check(self) -> list[str]:
+        out = ["/* The architectures this header describes; any other is refused rather than guessed at. */"]
+        for i, a in enumerate(self.arches):
+            out.append(f"#{'if' if i == 0 else 'elif'} {ARCH_MACROS[a]}")
+            out.append(f"#define {self._arch_macro(a)} 1")
+        shown = ", ".join(self.arches)
+        version = self.src.version if self.src.frozen else "working"
+        out += ["#else",
+                f'#error "{self.f.id}.h (pvabi ABI {version}) describes {shown} only; '
+                'this compiler targets none of them"',
+                "#endif"]
+        return out
+
+    def _arch_macro(self, a: str) -> str:
+        return self.n.tool("ARCH", a)
+
+    def _prelude(self) -> list[str]:
+        sa, al = self.n.tool("STATIC_ASSERT"), self.n.tool("ALIGNOF")
+        return [
+            f"#define {self.n.tool('ABI_VERSION_MAJOR')} {self.src.major}",
+            f"#define {self.n.tool('ABI_VERSION_MINOR')} {self.src.minor}",
+            *([] if self.src.frozen else [f"#define {self.n.tool('ABI_UNFROZEN')} 1"]),
+            "",
+            "/* C11 checks layouts with _Static_assert; older C with an array whose size is -1 when false. */",
+            "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L",
+            f"#define {sa}(id, cond, msg) _Static_assert(cond, msg)",
+            f"#define {al}(type) _Alignof(type)",
+            "#else",
+            f"#define {sa}(id, cond, msg) typedef char {self.n.tool('assert').lower()}_##id[(cond) ? 1 : -1]",
+            f"#define {al}(type) __alignof__(type)",
+            "#endif",
+        ]
+
+    # --- constants ------------------------------------------------------------------------------------------
+
+    def _enum(self, t: object) -> list[str]:
+        assert isinstance(t, EnumDef)
+        out = _comment(f"enum {self.n.tag(t.name)}: {t.doc}" + (f"\n\nSource: {t.source}" if t.source else ""))
+        fits_int = all(-(1 << 31) <= v < (1 << 31) for _, v in t.values)
+        if fits_int and t.values:
+            out.append(f"enum {self.n.tag(t.name)} {{")
+            items = [f"    {self.n.enum_value(t.name, k)} = {v}" for k, v in t.values]
+            out.append(",\n".join(items))
+            out.append("};")
+        else:  # C enumerators must fit an int: wider values are macros
+            out += [f"#define {self.n.enum_value(t.name, k)} {_c_int(v)}" for k, v in t.values]
+        return out
+
+    def _flags(self, t: object) -> list[str]:
+        assert isinstance(t, FlagsDef)
+        reserved = "must be zero" if t.reserved_bits == "zero" else "may be anything"
+        out = _comment(f"{t.name}: {t.doc} Undefined bits {reserved}."
+                       + (f"\n\nSource: {t.source}" if t.source else ""))
+        for k, bit in t.bits:
+            value = f"(1U << {bit})" if bit < 32 else f"(__extension__ 1ULL << {bit})"
+            out.append(f"#define {self.n.flag_bit(t.name, k)} {value}")
+        return out
+
+    def _const_macros(self, rec: RecordDef) -> list[str]:
+        out = []
+        for fd in rec.fields:
+            if fd.const is None:
+                continue
+            name = self.n.const(rec.name, fd.name)
+            if isinstance(fd.const, int):
+                value = _c_int(fd.const)
+            elif isinstance(fd.const, bytes):
+                value = _c_string(fd.const)
+            else:
+                value = "{ " + ", ".join(f"{b:#04x}" for b in fd.const) + " }"
+            out.append(f"#define {name} {value}")
+        return out
+
+    # --- types ----------------------------------------------------------------------------------------------
+
+    def _aliases(self) -> list[str]:
+        variants: dict[str, dict[str, str]] = {}
+        docs: list[str] = []
+        for t in self._of_type(AliasDef):
+            assert isinstance(t, AliasDef)
+            docs += _comment(f"{self.n.tag(t.name)}: {t.doc}")
+            for a in self.arches:
+                try:
+                    rt = self.resolvers[a].named_type(t.name, "native", 0, None)
+                except InputError:
+                    continue  # no type on this architecture: not declared there
+                base = (self._scalar(rt, "native") if isinstance(rt, ScalarType)
+                        else self._c_type(rt, "native"))
+                variants.setdefault(a, {})[t.name] = f"typedef {base} {self.n.tag(t.name)};"
+        if not variants:
+            return []
+        texts = {a: "\n".join(v.values()) for a, v in variants.items()}
+        return docs + self._by_arch(texts)
+
+    def _ordered_records(self) -> list[RecordDef]:
+        mine = {r.name: r for r in self.records}
+        done: dict[str, RecordDef] = {}
+
+        def visit(rec: RecordDef) -> None:
+            if rec.name in done:
+                return
+            done[rec.name] = rec  # acyclic: the loader rejects cycles
+            for fd in rec.fields:
+                for behind in self._records_behind(fd.type):
+                    if behind in mine:
+                        visit(mine[behind])
+            done.pop(rec.name)
+            done[rec.name] = rec
+
+        for rec in self.records:
+            visit(rec)
+        return list(done.values())
+
+    def _records_behind(self, name: str) -> set[str]:
+        """The name itself and every type an alias stands for on some architecture."""
+        out: set[str] = set()
+        todo = [name]
+        while todo and len(out) < 256:
+            n = todo.pop()
+            if n in out:
+                continue
+            out.add(n)
+            t = self.abi.types.get(n)
+            if isinstance(t, AliasDef):
+                todo.extend(str(v) for _, v in t.targets.values)
+        return out
+
+    def _record(self, rec: RecordDef) -> list[str]:
+        tag = f"{rec.kind} {self.n.tag(rec.name)}"
+        doc = rec.doc.strip()
+        if rec.writer or rec.reader:
+            doc += f" Written by {_party(rec.writer or 'both')}, read by {_party(rec.reader or 'both')}."
+        doc += f"\n\nSource: {rec.source}" if rec.source else ""
+        out = [*_comment(f"{tag}: {doc}"), *self._const_macros(rec)]
+        texts = {a: self._declaration(self.resolvers[a].layout(rec.name))
+                 for a in self.arches if rec.exists_on(a)}
+        return out + self._by_arch(texts)
+
+    def _by_arch(self, texts: dict[str, str]) -> list[str]:
+        """One text if every architecture agrees, else ``#if`` blocks per group of equal texts."""
+        groups: dict[str, list[str]] = {}
+        for a, text in texts.items():
+            groups.setdefault(text, []).append(a)
+        if len(groups) == 1 and len(texts) == len(self.arches):
+            return [next(iter(groups))]
+        out = []
+        for i, (text, arches) in enumerate(groups.items()):
+            cond = " || ".join(f"defined({self._arch_macro(a)})" for a in arches)
+            out += [f"#{'if' if i == 0 else 'elif'} {cond}", text]
+        out.append("#endif")
+        return out
+
+    def _declaration(self, lay: Layout) -> str:
+        packed = _packed_needed(lay)
+        lines = [f"{'__extension__ ' if _needs_extension(lay) else ''}{lay.kind} {self.n.tag(lay.name)} {{"]
+        holes = {h.offset: h for h in lay.holes if not h.tail}
+        for m in lay.members:
+            hole = next((h for off, h in holes.items() if off + h.size == m.offset), None)
+            if hole is not None and lay.kind == "struct":
+                lines.append(f"    /* XXX {hole.size}-byte hole */")
+            lines += self._member(lay, m, packed)
+        tail = next((h for h in lay.holes if h.tail), None)
+        if tail is not None:
+            lines.append(f"    /* XXX {tail.size} bytes of tail padding */")
+        lines.append(f"    /* size: {lay.size}, members: {len(lay.members)} */")
+        attrs = ["packed"] if packed else []
+        natural = max([1, *(_member_align(m, packed) for m in lay.members)])
+        if lay.align > natural:
+            attrs.append(f"aligned({lay.align})")
+        lines.append("}" + (f" __attribute__(({', '.join(attrs)}))" if attrs else "") + ";")
+        return "\n".join(lines)
+
+    def _member(self, lay: Layout, m: Member, packed: bool) -> list[str]:
+        fd = m.field
+        notes = []
+        if fd.reserved == "zero":
+            notes.append("Reserved: writers store zeros.")
+        elif fd.reserved == "any":
+            notes.append("Reserved: contents undefined.")
+        if fd.const is not None:
+            notes.append(f"Always {self.n.const(lay.name, fd.name)}.")
+        if m.enum is not None:
+            notes.append(f"Values: enum {self.n.tag(m.enum.name)}.")
+        if m.flags is not None:
+            notes.append(f"Bits: {m.flags.name}.")
+        endian = fd.endian or lay.definition.endian
+        if endian != "native" and self._leaf_scalar(m.rtype) and not self._endian_spelled(m, endian):
+            notes.append(f"Stored {endian}-endian.")
+        rec = lay.definition
+        if fd.reserved is None and (fd.writer, fd.reader) != (rec.writer or "both", rec.reader or "both"):
+            notes.append(f"Written by {_party(fd.writer)}, read by {_party(fd.reader)}.")
+        text = " ".join(x for x in (fd.doc.strip(), *notes) if x)
+        out = _comment(text, "    ") if text else []
+        dims = "".join(f"[{d}]" for d in m.rtype.dims) if isinstance(m.rtype, ArrayType) else ""
+        attr = ""
+        if m.align > _member_align(m, packed, own=False):
+            attr = f" __attribute__((aligned({m.align})))"
+        decl = f"    {self._c_type(m.rtype, endian)} {m.name}{dims}{attr};"
+        out.append(f"{decl:<{COMMENT_COLUMN}} /* {m.offset:6} {m.size:6} */")
+        return out
+
+    def _leaf_scalar(self, t: RType) -> ScalarType | None:
+        leaf = t.leaf if isinstance(t, ArrayType) else t
+        return leaf if isinstance(leaf, ScalarType) and leaf.size > 1 else None
+
+    def _endian_spelled(self, m: Member, endian: str) -> bool:
+        """Whether the C type itself says the byte order (Linux __le32/__be32)."""
+        return self._c_type(m.rtype, endian).startswith(("__le", "__be"))
+
+    def _c_type(self, t: RType, endian: str) -> str:
+        if isinstance(t, ArrayType):
+            return self._c_type(t.leaf, endian)
+        if isinstance(t, RecordType):
+            return f"{t.layout.kind} {self.n.tag(t.layout.name)}"
+        if t.spelled != t.scalar.name:
+            return self.n.tag(t.spelled)  # an alias: its typedef
+        return self._scalar(t, endian)
+
+    def _scalar(self, t: ScalarType, endian: str) -> str:
+        s = t.scalar
+        if self.options.types == "stdint" or s.char:
+            return archmod.C_NAMES[s.name]
+        if s.name in ("ulong", "uptr"):
+            return "unsigned long"
+        if s.name == "slong":
+            return "long"
+        bits = s.size * 8
+        if endian in ("little", "big") and not s.signed and s.size > 1:
+            return f"__{endian[0]}e{bits}"
+        return f"__{'s' if s.signed else 'u'}{bits}"
+
+    # --- per-architecture sizes and the proof -----------------------------------------------------------------
+
+    def _per_arch_facts(self) -> list[str]:
+        if not self.records:
+            return []
+        texts: dict[str, str] = {}
+        for a in self.arches:
+            body = []
+            for rec in self._ordered_records():
+                if rec.exists_on(a):
+                    body += self._facts(self.resolvers[a].layout(rec.name))
+            if body:
+                texts[a] = "\n".join(body)
+        groups: dict[str, list[str]] = {}
+        for a, text in texts.items():
+            groups.setdefault(text, []).append(a)
+        out = ["/* Sizes, and what the compiler must agree with, on each architecture. */"]
+        for text, arches in groups.items():
+            cond = " || ".join(f"defined({self._arch_macro(a)})" for a in arches)
+            out += [f"#if {cond}", *self._numbered(text), "#endif"]
+        return out
+
+    def _numbered(self, text: str) -> list[str]:
+        """Each assertion gets an id unique in this header (the pre-C11 typedef is named after it)."""
+        out = []
+        for line in text.split("\n"):
+            if "(@, " in line:
+                self.asserts += 1
+                line = line.replace("(@, ", f"({self.f.id}_{self.asserts}, ", 1)
+            out.append(line)
+        return out
+
+    def _facts(self, lay: Layout) -> list[str]:
+        tag = f"{lay.kind} {self.n.tag(lay.name)}"
+        sa = self.n.tool("STATIC_ASSERT")
+        out = [f"#define {self.n.size(lay.name)} {lay.size}"]
+
+        def check(cond: str, msg: str) -> None:
+            out.append(f'{sa}(@, {cond}, "{msg}");')
+
+        check(f"sizeof({tag}) == {lay.size}", f"{lay.name}: size {lay.size}")
+        check(f"{self.n.tool('ALIGNOF')}({tag}) == {lay.align}", f"{lay.name}: align {lay.align}")
+        for m in lay.members:
+            check(f"offsetof({tag}, {m.name}) == {m.offset}", f"{lay.name}.{m.name}: offset {m.offset}")
+            check(f"sizeof((({tag} *)0)->{m.name}) == {m.size}", f"{lay.name}.{m.name}: size {m.size}")
+        return out
+
+
+def _member_align(m: Member, packed: bool, own: bool = True) -> int:
+    """The alignment ``m`` gets in C from its type (and, with ``own``, its attribute) under ``packed``."""
+    base = 1 if packed else m.rtype.align
+    return max(base, m.align) if own else base
+
+
+def _packed_needed(lay: Layout) -> bool:
+    """``packed`` changes something: a member sits off its natural alignment, or the record's alignment drops."""
+    if not lay.definition.packed:
+        return False
+    natural = [max(m.rtype.align, m.field.aligned or 1) for m in lay.members]
+    if any(m.offset % a for m, a in zip(lay.members, natural, strict=True)):
+        return True
+    return max([1, *natural]) > lay.align
+
+
+def _needs_extension(lay: Layout) -> bool:
+    """Empty records and zero-length arrays are GNU C; ``__extension__`` keeps -pedantic quiet about them."""
+    return not lay.members or any(isinstance(m.rtype, ArrayType) and 0 in m.rtype.dims for m in lay.members)
+
+
+def _party(p: str) -> str:
+    return {"both": "both sides", "none": "no one", "host": "the host", "guest": "the guest"}.get(p, p)
+
+
+def _words(text: str) -> list[str]:
+    word, out = "", []
+    for ch in text + " ":
+        if ch.isalnum() or ch == "_":
+            word += ch
+        elif word:
+            out.append(word)
+            word = ""
+    return out
+
+
+def _rewrap(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        safe = line.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+        out.extend(textwrap.wrap(safe, WIDTH - 3, subsequent_indent="  " if safe.startswith("  ") else "")
+                   or [""])
+    return out
