@@ -26,16 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO, run_in_process
+from test_c_images import FILL, _c_literal, _can_run_m32, _lookup, _union_free, _value
 
 from pvabi.abiroot import AbiRoot, load
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.engine import ArrayType, Layout, Leaf, Resolver, ScalarType, leaves
 from pvabi.values import from_json, to_json
 from pvabi.versions import VersionIndex
-from test_c_images import FILL, _c_literal, _can_run_m32, _lookup, _union_free, _value
 from valuepath import walk
-
-from conftest import REPO, run_in_process
 
 ROOT = AbiRoot(REPO / "abi")
 VERSIONS = [v.name for v in VersionIndex.read(ROOT).versions]
