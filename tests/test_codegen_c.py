@@ -310,3 +310,13 @@ def test_random_layouts_generate_headers_that_compile(files: dict[str, dict[str,
 
 def _headers(include: Path) -> str:
     return "\n".join(f"--- {h.name}\n{h.read_text()}" for h in sorted(include.glob("*.h")))
+
+
+def test_output_path_of_the_wrong_kind(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    run = run_in_process(["gen", "c", "-o", tmp_path / "file", "--root", REPO])
+    assert run.exit_code == 2 and run.error_lines == [f"error: {tmp_path / 'file'}: is not a directory; -o names "
+                                                      "the directory for the headers"], run.output
+    run = run_in_process(["gen", "python", "-o", tmp_path, "--root", REPO])
+    assert run.exit_code == 2 and len(run.error_lines) == 1 and "is a directory" in run.stderr, run.output
+    assert (tmp_path / "file").read_text() == "x"

@@ -40,6 +40,10 @@ __all__ = ["TARGETS", "Source", "Target", "outputs", "read_source", "stale", "wr
 def outputs(target: str, src: Source, options: Any, out: Path) -> dict[Path, bytes]:
     """Every file ``target`` generates for ``src``, by the path it goes to."""
     t = TARGETS[target]
+    if t.single_file and out.is_dir():
+        raise InputError("is a directory; -o names the module file to write", str(out))
+    if not t.single_file and out.exists() and not out.is_dir():
+        raise InputError("is not a directory; -o names the directory for the headers", str(out))
     files = t.generate(src, options)
     if t.single_file:
         [(_, data)] = files.items()
@@ -100,17 +104,19 @@ def write(target: str, files: dict[Path, bytes], out: Path, shown: Callable[[Pat
     Returns the paths written or removed.
     """
     changed = []
+    current = out
     try:
         for path, data in files.items():
+            current = path
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_file() and path.read_bytes() == data:
                 continue
             write_atomic(path, data)
             changed.append(path)
         for path in _leftovers(target, files, out):
+            current = path
             path.unlink()
             changed.append(path)
     except OSError as e:
-        where = shown(Path(e.filename)) if e.filename else shown(out)
-        raise InputError(f"cannot write: {e.strerror}", where) from None
+        raise InputError(f"cannot write: {e.strerror}", shown(current)) from None
     return changed
