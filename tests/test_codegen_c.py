@@ -320,3 +320,23 @@ def test_output_path_of_the_wrong_kind(tmp_path: Path) -> None:
     run = run_in_process(["gen", "python", "-o", tmp_path, "--root", REPO])
     assert run.exit_code == 2 and len(run.error_lines) == 1 and "is a directory" in run.stderr, run.output
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_layout_files_that_use_each_others_types_are_refused(make_abi: Any) -> None:
+    root = make_abi({
+        "one": """\
+            meta: {id: one, doc: Uses two.}
+            types:
+              a: {kind: struct, doc: A., fields: [{name: x, type: b, doc: X.}]}
+              c: {kind: struct, doc: C., fields: [{name: y, type: u8, doc: Y.}]}
+            """,
+        "two": """\
+            meta: {id: two, doc: Uses one.}
+            types:
+              b: {kind: struct, doc: B., fields: [{name: z, type: c, doc: Z.}]}
+            """})
+    assert run_in_process(["validate", root]).exit_code == 0
+    run = run_in_process(["gen", "c", "-o", root / "out", "--root", root])
+    assert run.exit_code == 2 and "Traceback" not in run.output and len(run.error_lines) == 1, run.output
+    assert run.error_lines[0].startswith("error: abi/layouts/one.yaml: layout file one uses types of files that "
+                                         "use its own types"), run.output
