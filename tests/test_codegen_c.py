@@ -150,8 +150,8 @@ def test_names_constants_and_banner(tmp_path: Path) -> None:
     gen(include)
     pvclock = (include / "vcpu_time_info.h").read_text()
     assert "struct vcpu_time_info {" in pvclock
-    # Xen's public header: #define XEN_PVCLOCK_TSC_STABLE_BIT (1 << 0), XEN_PVCLOCK_GUEST_STOPPED (1 << 1)
-    # (xen-project/xen: xen/include/public/xen.h).
+    # Linux (torvalds/linux: arch/x86/include/asm/pvclock-abi.h) spells the mask PVCLOCK_TSC_STABLE_BIT
+    # (1 << 0) and the next one PVCLOCK_GUEST_STOPPED (1 << 1); generated names add _BIT to every bit alike.
     assert "#define PVCLOCK_TSC_STABLE_BIT (1U << 0)" in pvclock
     assert "#define PVCLOCK_GUEST_STOPPED_BIT (1U << 1)" in pvclock
     assert "#define PVABI_ABI_VERSION_MAJOR 2\n#define PVABI_ABI_VERSION_MINOR 0\n" in pvclock

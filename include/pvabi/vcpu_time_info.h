@@ -86,7 +86,10 @@ struct vcpu_time_info {
     uint32_t tsc_to_system_mul;                  /*     24      4 */
     /* Signed shift applied to the TSC delta before multiplying (negative shifts right). */
     int8_t tsc_shift;                            /*     28      1 */
-    /* Properties of this clock, see pvclock_flags. Bits: pvclock_flags. */
+    /*
+     * Properties of this clock, see pvclock_flags. Bits: PVCLOCK_TSC_STABLE_BIT,
+     * PVCLOCK_GUEST_STOPPED_BIT.
+     */
     uint8_t flags;                               /*     29      1 */
     /* Reserved: writers store zeros. */
     uint8_t pad1[2];                             /*     30      2 */

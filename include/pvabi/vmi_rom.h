@@ -340,7 +340,10 @@ struct pnp_header {
 struct vmi_relocation_info {
     /* Address of the ROM code for this call (an i386 pointer). Stored little-endian. */
     uintptr_t eip;                               /*      0      4 */
-    /* How to use eip, see vmi_relocation_type. Values: enum vmi_relocation_type. */
+    /*
+     * How to use eip, see vmi_relocation_type. Values: enum vmi_relocation_type
+     * (VMI_RELOCATION_TYPE_*).
+     */
     uint8_t type;                                /*      4      1 */
     /* Unused. Reserved: contents undefined. */
     uint8_t reserved[3];                         /*      5      3 */

@@ -380,9 +380,9 @@ class _Header:
         if fd.const is not None:
             notes.append(f"Always {self.n.const(lay.name, fd.name)}.")
         if m.enum is not None:
-            notes.append(f"Values: enum {self.n.tag(m.enum.name)}.")
+            notes.append(f"Values: enum {self.n.tag(m.enum.name)} ({self.n.macro(m.enum.name)}_*).")
         if m.flags is not None:
-            notes.append(f"Bits: {m.flags.name}.")
+            notes.append(f"Bits: {', '.join(self.n.flag_bit(m.flags.name, k) for k, _ in m.flags.bits)}.")
         endian = fd.endian or lay.definition.endian
         if endian != "native" and self._leaf_scalar(m.rtype) and not self._endian_spelled(m, endian):
             notes.append(f"Stored {endian}-endian.")
