@@ -12,15 +12,23 @@ import importlib.util
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from conftest import REPO, run_in_process
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_roundtrip import random_image
 
+from pvabi.arch import ARCH_NAMES
 from pvabi.codec import ConstructCodec, plain
+from pvabi.engine import Resolver
+from pvabi.loader import load_abi
 from shipped import shipped_layouts
+from strategies import abi_files, dump_all, write_layouts
 
 LAYOUTS = shipped_layouts()
 
@@ -76,3 +84,29 @@ def test_python_check(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("ABI_FROZEN = True", "ABI_FROZEN = False"))
     run = run_in_process(["gen", "python", "--check", "-o", path, "--root", REPO])
     assert run.exit_code == 1 and "-ABI_FROZEN = False" in run.stdout and "+ABI_FROZEN = True" in run.stdout
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=abi_files(), seed=st.integers(0, 2**32 - 1))
+def test_random_layouts_parse_like_pvabi(files: dict[str, dict[str, Any]], seed: int) -> None:
+    """Random ABIs (unions, packed and aligned records, enums, arrays of records) give the same values too."""
+    with tempfile.TemporaryDirectory(prefix="pvabi-genpy-") as tmp:
+        root = Path(tmp) / "abi"
+        write_layouts(files, root / "layouts")
+        path = Path(tmp) / "random_abi.py"
+        run = run_in_process(["gen", "python", "-o", path, "--root", root])
+        assert run.exit_code == 0, run.output + dump_all(files)
+        spec = importlib.util.spec_from_file_location("random_abi", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        abi = load_abi(root / "layouts")
+        rng = random.Random(seed)
+        for arch in ARCH_NAMES:
+            r = Resolver(abi, arch)
+            for rec in abi.records():
+                layout = r.layout(rec.name)
+                image = random_image(layout, rng.randbytes(layout.size))
+                parsed = mod.parse(layout.name, arch, image)
+                assert plain(layout, parsed) == ConstructCodec(layout, compiled=False).parse(image)
+                assert mod.build(layout.name, arch, parsed) == ConstructCodec(layout).build(plain(layout, parsed))

@@ -1,11 +1,11 @@
 """The Python target: one standalone module of construct definitions for every layout and architecture.
 
 The module imports construct and nothing of pvabi, so a tool that only reads or
-writes images (a fuzzer, a crash-dump reader) can ship it alone. Each struct is
-spelled the way pvabi's own reference codec (``constructs``) builds it: GCC's
-padding as ``_hole_<offset>`` bytes, reserved regions as raw bytes, a union as
-its raw bytes plus each member's view, enums as ``Enum``, magic as ``Const``;
-so it parses and builds the same images byte for byte, and the tests hold it to that.
+writes images (a fuzzer, a crash-dump reader) can ship it alone. It is not a
+second codec: it prints, as source, the very construct tree pvabi's reference
+codec builds (``constructs.layout_construct``), so whatever that codec does
+(GCC padding as ``_hole_<offset>`` bytes, reserved regions as raw bytes, unions,
+enums, magic) the module does too, and the tests hold it to byte equality.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pprint import pformat
 
-from .. import arch as archmod
-from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
-from ..model import EnumDef, FlagsDef
-from ..values import hole_key
-from .source import Source
+import construct as cs
 
-_FMT = {(1, False): "B", (2, False): "H", (4, False): "L", (8, False): "Q",
-        (1, True): "b", (2, True): "h", (4, True): "l", (8, True): "q"}
+from .. import arch as archmod
+from ..constructs import layout_construct
+from ..engine import ArrayType, Layout, RecordType, Resolver
+from ..errors import InputError
+from ..model import EnumDef, FlagsDef
+from .source import Source
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,12 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     lines += [f"ENUMS = {pformat(enums, width=110, sort_dicts=False)}",
               f"FLAG_BITS = {pformat(flags, width=110, sort_dicts=False)}", ""]
     table: list[str] = []
+    printer = _Printer()
     for a in archmod.ARCH_NAMES:
         resolver = Resolver(abi, a)
         for layout in _ordered(resolver, [r.name for r in abi.records() if r.exists_on(a)]):
             var = _var(layout)
-            lines += ["", f"{var} = {_layout(layout)}"]
+            lines += ["", f"{var} = {printer.layout(layout)}"]
             table.append(f"    ({layout.name!r}, {a!r}): {var},")
     lines += ["", "", "LAYOUTS = {", *table, "}", "", "",
               "def parse(layout, arch, data):",
@@ -83,56 +84,52 @@ def _ordered(resolver: Resolver, names: list[str]) -> list[Layout]:
     return list(done.values())
 
 
-def _scalar(t: ScalarType) -> str:
-    return f"cs.FormatField({'<' if t.endian == 'little' else '>'!r}, {_FMT[(t.size, t.scalar.signed)]!r})"
+class _Printer:
+    """Python source for a construct tree; records already printed are referred to by variable."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+
+    def layout(self, layout: Layout) -> str:
+        con = layout_construct(layout)
+        text = self.node(con, "", top=True)
+        self.known[id(con)] = _var(layout)
+        return text
+
+    def node(self, c: cs.Construct, indent: str, top: bool = False) -> str:
+        if not top and id(c) in self.known:
+            return self.known[id(c)]
+        inner = indent + "    "
+        if isinstance(c, cs.Renamed):
+            return f"{c.name!r} / {self.node(c.subcon, indent)}"
+        if isinstance(c, cs.Struct):
+            if not c.subcons:
+                return "cs.Struct()"
+            return "cs.Struct(\n" + "".join(f"{inner}{self.node(s, inner)},\n" for s in c.subcons) + f"{indent})"
+        if isinstance(c, cs.Union):
+            subs = "".join(f"{inner}{self.node(s, inner)},\n" for s in c.subcons)
+            return f"cs.Union(\n{inner}{c.parsefrom!r},\n{subs}{indent})"
+        if isinstance(c, cs.FormatField):
+            return f"cs.FormatField({c.fmtstr[0]!r}, {c.fmtstr[1:]!r})"
+        if isinstance(c, cs.Bytes):
+            return f"cs.Bytes({c.length!r})"
+        if isinstance(c, cs.Array):
+            return f"cs.Array({c.count!r}, {self.node(c.subcon, indent)})"
+        if isinstance(c, cs.Enum):
+            mapping = {str(k): int(v) for k, v in c.encmapping.items()}
+            return f"cs.Enum({self.node(c.subcon, indent)}, **{mapping!r})"
+        if isinstance(c, cs.Const):
+            return f"cs.Const({_literal(c.value)}, {self.node(c.subcon, indent)})"
+        if isinstance(c, cs.Default):
+            return f"cs.Default({self.node(c.subcon, indent)}, {_literal(c.value)})"
+        if isinstance(c, cs.Padded):
+            return f"cs.Padded({c.length!r}, {self.node(c.subcon, indent)}, {c.pattern!r})"
+        raise InputError(f"gen python cannot spell construct {type(c).__name__} yet")
 
 
-def _is_char_array(t: RType) -> bool:
-    return isinstance(t, ArrayType) and isinstance(t.elem, ScalarType) and t.elem.scalar.char
-
-
-def _type(t: RType, m: Member) -> str:
-    if isinstance(t, RecordType):
-        return _var(t.layout)
-    if isinstance(t, ArrayType):
-        if _is_char_array(t):
-            return f"cs.Bytes({t.count})"
-        return f"cs.Array({t.count}, {_type(t.elem, m)})"
-    if m.enum is not None:
-        return f"cs.Enum({_scalar(t)}, **{dict(m.enum.values)!r})"
-    return _scalar(t)
-
-
-def _member(m: Member) -> str:
-    if m.field.reserved is not None:
-        return f"cs.Default(cs.Bytes({m.size}), bytes({m.size}))"
-    sub = _type(m.rtype, m)
-    const = m.field.const
-    if const is None:
-        return sub
-    if isinstance(const, int):
-        return f"cs.Const({const!r}, {sub})"
-    if _is_char_array(m.rtype):
-        text = bytes(const).ljust(m.size, bytes(1))
-        return f"cs.Const({text!r}, {sub})"
-    assert isinstance(m.rtype, ArrayType)
-    return f"cs.Const({list(const) + [0] * (m.rtype.count - len(const))!r}, {sub})"
-
-
-def _layout(layout: Layout) -> str:
-    if layout.kind == "union":
-        views = "".join(f"\n        {m.name!r} / {_member(m)}," for m in layout.members)
-        return (f"cs.Padded({layout.size}, cs.Union(\n        0,\n        '_raw' / cs.Bytes({layout.size}),"
-                f"{views}\n    ))")
-    fields = []
-    holes = {h.offset: h for h in layout.holes}
-    for m in layout.members:
-        for h in [h for off, h in holes.items() if off < m.offset and not h.tail]:
-            fields.append(f"{hole_key(h.offset)!r} / cs.Default(cs.Bytes({h.size}), bytes({h.size}))")
-            del holes[h.offset]
-        fields.append(f"{m.name!r} / {_member(m)}")
-    for h in holes.values():
-        fields.append(f"{hole_key(h.offset)!r} / cs.Default(cs.Bytes({h.size}), bytes({h.size}))")
-    if not fields:
-        return "cs.Struct()"
-    return "cs.Struct(\n" + "".join(f"    {f},\n" for f in fields) + ")"
+def _literal(value: object) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return repr(bytes(value))
+    if isinstance(value, list):
+        return repr([int(v) for v in value])
+    return repr(int(value)) if isinstance(value, int) else repr(value)
