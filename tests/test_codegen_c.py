@@ -340,3 +340,29 @@ def test_layout_files_that_use_each_others_types_are_refused(make_abi: Any) -> N
     assert run.exit_code == 2 and "Traceback" not in run.output and len(run.error_lines) == 1, run.output
     assert run.error_lines[0].startswith("error: abi/layouts/one.yaml: layout file one uses types of files that "
                                          "use its own types"), run.output
+
+
+# --- found by the random layouts, kept as regression tests ---------------------------------------------------------
+
+PACKED_NOT_ALIGNED = """\
+meta: {id: pna, doc: A packed union holding a struct declared 8-aligned.}
+types:
+  a8: {kind: struct, doc: Aligned., aligned: 8, fields: [{name: c, type: u8, doc: C.}]}
+  u:
+    kind: union
+    doc: Packed, so less aligned than its member's type (GCC's -Wpacked-not-aligned, in -Wall).
+    packed: true
+    aligned: 4
+    fields: [{name: x, type: a8, doc: X.}, {name: y, type: u8, count: 3, doc: Y.}]
+"""
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32", "aarch64"])
+def test_packed_record_holding_an_aligned_type_compiles_warning_free(arch: str, make_abi: Any,
+                                                                      tmp_path: Path) -> None:
+    root = make_abi({"pna": PACKED_NOT_ALIGNED})
+    include = tmp_path / "include"
+    gen(include, root=root)
+    jobs = [(f"{arch} {std}", argv_for(arch, std, include, None), '#include "pna.h"\n') for std in ("c11", "gnu89")]
+    failures = [failure_report(*r) for r in run_compilers(jobs) if r[3] != 0]
+    assert not failures, "\n\n".join(failures)
