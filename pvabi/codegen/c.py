@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from .. import arch as archmod
 from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
 from ..errors import InputError
-from ..model import Abi, AliasDef, EnumDef, FlagsDef, LayoutFile, RecordDef
+from ..model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, PerArch, RecordDef
 from .names import CNames, check_unique
 from .source import Source
 
@@ -135,6 +135,7 @@ class _Header:
                                   self._arch_check(), self._prelude()]
         parts.extend(self._enum(t) for t in self._of_type(EnumDef))
         parts.extend(self._flags(t) for t in self._of_type(FlagsDef))
+        parts.append(self._constants())
         parts.append(self._aliases())
         for rec in self._ordered_records():
             parts.append(self._record(rec))
@@ -184,18 +185,12 @@ class _Header:
         if isinstance(t, AliasDef):
             out.update(str(v) for _, v in t.targets.values)
         elif isinstance(t, RecordDef):
-            for fd in t.fields:
+            for fd in _all_fields(t):
                 out.add(fd.type)
                 out.update(x for x in (fd.enum, fd.flags) if x)
-            out.update(self._count_uses(t))
-        return out
-
-    def _count_uses(self, rec: RecordDef) -> set[str]:
-        out: set[str] = set()
-        for fd in rec.fields:
-            for d in fd.dims:
-                if isinstance(d, str):
-                    out.update(w for w in _words(d) if w in self.abi.types)
+                for d in fd.dims:
+                    texts = [str(v) for _, v in d.values] if isinstance(d, PerArch) else [str(d)]
+                    out.update(w for text in texts for w in _words(text) if w in self.abi.types)
         return out
 
     def _arch_check(self) -> list[str]:
@@ -256,6 +251,19 @@ class _Header:
             out.append(f"#define {self.n.flag_bit(t.name, k)} {value}")
         return out
 
+    def _constants(self) -> list[str]:
+        """The file's named constants (``constants:``), one value per architecture group."""
+        mine = [c for c in self.abi.constants.values() if c.loc.file == self.f.path]
+        if not mine:
+            return []
+        texts: dict[str, str] = {}
+        for a in self.arches:
+            lines = [f"#define {self.n.constant(c.name)} {_c_int(v, unsigned=False)}"
+                     for c in mine if isinstance(v := c.values.get(a), int)]
+            if lines:
+                texts[a] = "\n".join(lines)
+        return ["/* Named constants. */", *self._by_arch(texts)] if texts else []
+
     def _const_macros(self, rec: RecordDef) -> list[str]:
         out = []
         for fd in rec.fields:
@@ -300,7 +308,7 @@ class _Header:
             if rec.name in done:
                 return
             done[rec.name] = rec  # acyclic: the loader rejects cycles
-            for fd in rec.fields:
+            for fd in _all_fields(rec):
                 for behind in self._records_behind(fd.type):
                     if behind in mine:
                         visit(mine[behind])
@@ -351,31 +359,39 @@ class _Header:
         return out
 
     def _declaration(self, lay: Layout) -> str:
-        packed = _packed_needed(lay)
-        lines = [f"{'__extension__ ' if _needs_extension(lay) else ''}{lay.kind} {self.n.tag(lay.name)} {{"]
-        holes = {h.offset: h for h in lay.holes if not h.tail}
-        for m in lay.members:
-            hole = next((h for off, h in holes.items() if off + h.size == m.offset), None)
-            if hole is not None and lay.kind == "struct":
-                lines.append(f"    /* XXX {hole.size}-byte hole */")
-            lines += self._member(lay, m, packed)
-        tail = next((h for h in lay.holes if h.tail), None)
-        if tail is not None:
-            lines.append(f"    /* XXX {tail.size} bytes of tail padding */")
-        lines.append(f"    /* size: {lay.size}, members: {len(lay.members)} */")
-        attrs = ["packed"] if packed else []
-        natural = max([1, *(_member_align(m, packed) for m in lay.members)])
-        if lay.align > natural:
-            attrs.append(f"aligned({lay.align})")
-        lines.append("}" + (f" __attribute__(({', '.join(attrs)}))" if attrs else "") + ";")
-        if packed and any(_record_align(m.rtype) > 1 for m in lay.members):
+        head = f"{'__extension__ ' if _needs_extension(lay) else ''}{lay.kind} {self.n.tag(lay.name)}"
+        lines, attrs = self._body(lay, head, "")
+        lines[-1] += attrs + ";"
+        if _packed_needed(lay) and any(_record_align(m.rtype) > 1 for m in lay.members):
             # GCC 8+ warns (-Wall) when a packed record holds a record type declared aligned, at an offset or
             # with an alignment below that type's; that is the layout this record declares, so the warning
             # is silenced for this declaration only.
             lines = [*_GCC_PRAGMA_PUSH, *lines, *_GCC_PRAGMA_POP]
         return "\n".join(lines)
 
-    def _member(self, lay: Layout, m: Member, packed: bool) -> list[str]:
+    def _body(self, lay: Layout, head: str, indent: str) -> tuple[list[str], str]:
+        """``head {`` members ``}`` and the attributes that follow the brace; inline records nest."""
+        packed = _packed_needed(lay)
+        inner = indent + "    "
+        lines = [f"{indent}{head} {{"]
+        holes = {h.offset: h for h in lay.holes if not h.tail}
+        for m in lay.members:
+            hole = next((h for off, h in holes.items() if off + h.size == m.offset), None)
+            if hole is not None and lay.kind == "struct":
+                lines.append(f"{inner}/* XXX {hole.size}-byte hole */")
+            lines += self._member(lay, m, packed, inner)
+        tail = next((h for h in lay.holes if h.tail), None)
+        if tail is not None:
+            lines.append(f"{inner}/* XXX {tail.size} bytes of tail padding */")
+        lines.append(f"{inner}/* size: {lay.size}, members: {len(lay.members)} */")
+        attrs = ["packed"] if packed else []
+        natural = max([1, *(_member_align(m, packed) for m in lay.members)])
+        if lay.align > natural:
+            attrs.append(f"aligned({lay.align})")
+        lines.append(f"{indent}}}")
+        return lines, (f" __attribute__(({', '.join(attrs)}))" if attrs else "")
+
+    def _member(self, lay: Layout, m: Member, packed: bool, indent: str = "    ") -> list[str]:
         fd = m.field
         notes = []
         if fd.reserved == "zero":
@@ -388,20 +404,39 @@ class _Header:
             notes.append(f"Values: enum {self.n.tag(m.enum.name)} ({self.n.macro(m.enum.name)}_*).")
         if m.flags is not None:
             notes.append(f"Bits: {', '.join(self.n.flag_bit(m.flags.name, k) for k, _ in m.flags.bits)}.")
-        endian = fd.endian or lay.definition.endian
-        if endian != "native" and self._leaf_scalar(m.rtype) and not self._endian_spelled(m, endian):
+        leaf = self._leaf_scalar(m.rtype)
+        endian = (leaf.scalar.endian if leaf is not None else None) or fd.endian or lay.definition.endian
+        if endian != "native" and leaf is not None and not self._endian_spelled(m, endian):
             notes.append(f"Stored {endian}-endian.")
+        if fd.flexible:
+            notes.append("Flexible array member: its elements follow the struct.")
         rec = lay.definition
-        if fd.reserved is None and (fd.writer, fd.reader) != (rec.writer or "both", rec.reader or "both"):
+        if fd.reserved is None and fd.inline is None and (fd.writer, fd.reader) != (rec.writer or "both",
+                                                                                    rec.reader or "both"):
             notes.append(f"Written by {_party(fd.writer)}, read by {_party(fd.reader)}.")
         text = " ".join(x for x in (fd.doc.strip(), *notes) if x)
-        out = _comment(text, "    ") if text else []
-        dims = "".join(f"[{d}]" for d in m.rtype.dims) if isinstance(m.rtype, ArrayType) else ""
+        out = _comment(text, indent) if text else []
+        dims = [str(d) for d in m.rtype.dims] if isinstance(m.rtype, ArrayType) else []
+        if fd.flexible:
+            dims[0] = ""
         attr = ""
         if m.align > _member_align(m, packed, own=False):
             attr = f" __attribute__((aligned({m.align})))"
-        decl = f"    {self._c_type(m.rtype, endian)} {m.name}{dims}{attr};"
-        out.append(f"{decl:<{COMMENT_COLUMN}} /* {m.offset:6} {m.size:6} */")
+        name = "" if fd.anonymous else f" {m.name}{''.join(f'[{d}]' for d in dims)}"
+        if m.bitfield is not None:
+            name += f":{m.bitfield.width}"
+            where = f"/* {m.offset:6} {m.size:6}  bit {m.bitfield.pos - m.offset * 8}, {m.bitfield.width} wide */"
+        else:
+            where = f"/* {m.offset:6} {m.size:6} */"
+        inline = _inline_layout(m.rtype)
+        if fd.inline is not None and inline is not None:
+            ext = "__extension__ " if fd.anonymous else ""  # anonymous members are C11; gnu89 needs the marker
+            body, attrs = self._body(inline, f"{ext}{inline.kind}", indent)
+            body[-1] += f"{attrs}{name}{attr};"
+            body[-1] = f"{body[-1]:<{COMMENT_COLUMN}} {where}"
+            return out + body
+        decl = f"{indent}{self._c_type(m.rtype, endian)}{name}{attr};"
+        out.append(f"{decl:<{COMMENT_COLUMN}} {where}")
         return out
 
     def _leaf_scalar(self, t: RType) -> ScalarType | None:
@@ -423,13 +458,16 @@ class _Header:
 
     def _scalar(self, t: ScalarType, endian: str) -> str:
         s = t.scalar
-        if self.options.types == "stdint" or s.char:
-            return archmod.C_NAMES[s.name]
+        if s.char:
+            return "char"
+        if self.options.types == "stdint":
+            return archmod.KERNEL_TYPEDEFS.get(s.name, archmod.C_NAMES.get(s.name, s.name))
         if s.name in ("ulong", "uptr"):
             return "unsigned long"
         if s.name == "slong":
             return "long"
         bits = s.size * 8
+        endian = s.endian or endian
         if endian in ("little", "big") and not s.signed and s.size > 1:
             return f"__{endian[0]}e{bits}"
         return f"__{'s' if s.signed else 'u'}{bits}"
@@ -476,11 +514,13 @@ class _Header:
 
         check(f"sizeof({tag}) == {lay.size}", f"{lay.name}: size {lay.size}")
         check(f"{self.n.tool('ALIGNOF')}({tag}) == {lay.align}", f"{lay.name}: align {lay.align}")
-        for m in lay.members:
-            check(f"offsetof({tag}, {m.name}) == {m.offset}", f"{lay.name}.{m.name}: offset {m.offset}")
-            check(f"sizeof((({tag} *)0)->{m.name}) == {m.size}", f"{lay.name}.{m.name}: size {m.size}")
+        for path, m, offset in _asserted_members(lay):
+            # C cannot take offsetof or sizeof of a bitfield (the images prove those), nor sizeof of a
+            # flexible array member.
+            check(f"offsetof({tag}, {path}) == {offset}", f"{lay.name}.{path}: offset {offset}")
+            if not m.field.flexible:
+                check(f"sizeof((({tag} *)0)->{path}) == {m.size}", f"{lay.name}.{path}: size {m.size}")
         return out
-
 
 _GCC8 = "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8"
 _GCC_PRAGMA_PUSH = [_GCC8, "#pragma GCC diagnostic push", '#pragma GCC diagnostic ignored "-Wpacked-not-aligned"',
@@ -493,6 +533,37 @@ def _record_align(t: RType) -> int:
     return leaf.align if isinstance(leaf, RecordType) else 0
 
 
+def _inline_layout(t: RType) -> Layout | None:
+    leaf = t.leaf if isinstance(t, ArrayType) else t
+    return leaf.layout if isinstance(leaf, RecordType) and leaf.layout.definition.inline else None
+
+
+def _all_fields(rec: RecordDef) -> list[FieldDef]:
+    """The record's fields and those of the records declared inside it."""
+    out = []
+    for fd in rec.fields:
+        out.append(fd)
+        if fd.inline is not None:
+            out += _all_fields(fd.inline)
+    return out
+
+
+def _asserted_members(lay: Layout, prefix: str = "", base: int = 0) -> list[tuple[str, Member, int]]:
+    """(C member designator, member, offset) for every member C can take offsetof of, inline records' too."""
+    out = []
+    for m in lay.members:
+        if m.bitfield is not None:
+            continue
+        path = prefix if m.field.anonymous else f"{prefix}{m.name}"
+        if not m.field.anonymous:
+            out.append((path, m, base + m.offset))
+        inline = _inline_layout(m.rtype)
+        if inline is not None:
+            sep = "" if m.field.anonymous else ("[0]." if isinstance(m.rtype, ArrayType) else ".")
+            out += _asserted_members(inline, path + sep, base + m.offset)
+    return out
+
+
 def _member_align(m: Member, packed: bool, own: bool = True) -> int:
     """The alignment ``m`` gets in C from its type (and, with ``own``, its attribute) under ``packed``."""
     base = 1 if packed else m.rtype.align
@@ -503,6 +574,8 @@ def _packed_needed(lay: Layout) -> bool:
     """``packed`` changes something: a member sits off its natural alignment, or the record's alignment drops."""
     if not lay.definition.packed:
         return False
+    if any(m.bitfield is not None for m in lay.members):
+        return True  # bitfields pack by bits, not by member alignment: keep the record as declared
     natural = [max(m.rtype.align, m.field.aligned or 1) for m in lay.members]
     if any(m.offset % a for m, a in zip(lay.members, natural, strict=True)):
         return True
@@ -510,8 +583,18 @@ def _packed_needed(lay: Layout) -> bool:
 
 
 def _needs_extension(lay: Layout) -> bool:
-    """Empty records and zero-length arrays are GNU C; ``__extension__`` keeps -pedantic quiet about them."""
-    return not lay.members or any(isinstance(m.rtype, ArrayType) and 0 in m.rtype.dims for m in lay.members)
+    """Empty records, zero-length arrays and non-int bitfields are GNU C, flexible arrays and anonymous members
+    C99/C11; ``__extension__`` keeps -pedantic quiet about them in every language mode."""
+    if not lay.members:
+        return True
+    for m in lay.members:
+        if ((isinstance(m.rtype, ArrayType) and 0 in m.rtype.dims) or m.field.flexible or m.field.anonymous
+                or m.bitfield is not None):  # C89 bitfields are int or unsigned int only
+            return True
+        inline = _inline_layout(m.rtype)
+        if inline is not None and _needs_extension(inline):
+            return True
+    return False
 
 
 def _party(p: str) -> str:

@@ -45,6 +45,10 @@ class CNames:
     def const(self, record: str, field: str) -> str:
         return self.macro(record, field)
 
+    def constant(self, name: str) -> str:
+        # Named constants keep their spelling (XEN_LEGACY_MAX_VCPUS); only the prefix is added, upper case.
+        return self.prefix.upper() + name
+
     def size(self, record: str) -> str:
         return self.macro(record, "SIZE")
 
@@ -76,5 +80,7 @@ def check_unique(abi: Abi, names: CNames) -> None:
             for fd in t.fields:
                 if fd.const is not None:
                     claim(names.const(t.name, fd.name), f"constant {t.name}.{fd.name}", fd.loc.file, fd.loc.line)
+    for c in abi.constants.values():
+        claim(names.constant(c.name), f"constant {c.name}", c.loc.file, c.loc.line)
     if problems:
         raise InputErrors(problems)

@@ -16,10 +16,11 @@ from pprint import pformat
 import construct as cs
 
 from .. import arch as archmod
-from ..constructs import layout_construct
-from ..engine import ArrayType, Layout, RecordType, Resolver
+from ..constructs import _UnionBitfield, layout_construct
+from ..engine import ArrayType, BitRun, Layout, Member, RecordType, Resolver, ScalarType, bit_runs
 from ..errors import InputError
 from ..model import EnumDef, FlagsDef
+from ..values import bits_key
 from .source import Source
 
 
@@ -37,7 +38,8 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     lines += [f"    {name} {digest}" for name, digest in src.hashes]
     lines += ["", "Every layout on every architecture it exists on, as construct structs that parse and",
               "build images byte for byte as pvabi does: parse(layout, arch, data), build(layout, arch, values).",
-              "Needs construct 2.10 and nothing else.", '"""', "", "import construct as cs", "",
+              "Needs construct 2.10 and nothing else.", '"""', "", "import construct as cs", "", "",
+              *_HELPERS.split("\n"), "",
               f"ABI_VERSION = ({src.major}, {src.minor})", f"ABI_VERSION_NAME = {src.version!r}",
               f"ABI_FROZEN = {src.frozen!r}", ""]
     enums = {t.name: dict(t.values) for t in abi.types.values() if isinstance(t, EnumDef)}
@@ -48,10 +50,12 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     printer = _Printer()
     for a in archmod.ARCH_NAMES:
         resolver = Resolver(abi, a)
-        for layout in _ordered(resolver, [r.name for r in abi.records() if r.exists_on(a)]):
+        top = [r.name for r in abi.records() if r.exists_on(a)]
+        for layout in _ordered(resolver, top):
             var = _var(layout)
             lines += ["", f"{var} = {printer.layout(layout)}"]
-            table.append(f"    ({layout.name!r}, {a!r}): {var},")
+            if layout.name in top:  # records declared inside others have a variable but no entry
+                table.append(f"    ({layout.name!r}, {a!r}): {var},")
     lines += ["", "", "LAYOUTS = {", *table, "}", "", "",
               "def parse(layout, arch, data):",
               '    """Decode ``data`` (exactly the layout\'s size) into a construct Container."""',
@@ -62,8 +66,46 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     return {"module.py": "\n".join(lines).encode("utf-8")}
 
 
+# The bitfield pieces of the reference codec (constructs._run_constructs and _UnionBitfield), written out
+# because construct cannot print the Python functions they are built from.
+_HELPERS = '''
+def _bit_run(key, size, order, covered, fields):
+    """Bitfields sharing bytes: the bytes under ``key``, then each field (name, width, shift, signed) from them."""
+    def pack(ctx):
+        given = ctx.get(key)
+        word = int.from_bytes(given, order) & ~covered if isinstance(given, (bytes, bytearray)) else 0
+        for name, width, shift, _ in fields:
+            word |= (int(ctx.get(name, 0)) & ((1 << width) - 1)) << shift
+        return word.to_bytes(size, order)
+
+    def getter(width, shift, signed):
+        def get(ctx):
+            value = int.from_bytes(ctx[key], order) >> shift & ((1 << width) - 1)
+            return value - (1 << width) if signed and value >> (width - 1) else value
+        return get
+
+    return [key / cs.Rebuild(cs.Bytes(size), pack),
+            *(name / cs.Computed(getter(width, shift, signed)) for name, width, shift, signed in fields)]
+
+
+class _Bitfield(cs.Adapter):
+    """One bitfield viewed alone (a union member): the bytes its bits touch, as its integer."""
+
+    def __init__(self, size, order, width, shift, signed):
+        super().__init__(cs.Bytes(size))
+        self.size, self.order, self.width, self.shift, self.signed = size, order, width, shift, signed
+
+    def _decode(self, obj, context, path):
+        value = int.from_bytes(obj, self.order) >> self.shift & ((1 << self.width) - 1)
+        return value - (1 << self.width) if self.signed and value >> (self.width - 1) else value
+
+    def _encode(self, obj, context, path):
+        return ((int(obj) & ((1 << self.width) - 1)) << self.shift).to_bytes(self.size, self.order)
+'''.strip("\n")
+
+
 def _var(layout: Layout) -> str:
-    return f"{layout.name}__{layout.arch}"
+    return f"{layout.name.replace('.', '__')}__{layout.arch}"
 
 
 def _ordered(resolver: Resolver, names: list[str]) -> list[Layout]:
@@ -89,12 +131,28 @@ class _Printer:
 
     def __init__(self) -> None:
         self.known: dict[int, str] = {}
+        self.runs: dict[str, BitRun] = {}
 
     def layout(self, layout: Layout) -> str:
         con = layout_construct(layout)
+        self.runs = {bits_key(r.offset): r for r in bit_runs(layout)}
         text = self.node(con, "", top=True)
         self.known[id(con)] = _var(layout)
         return text
+
+    def _struct_fields(self, c: cs.Struct, inner: str) -> list[str]:
+        out: list[str] = []
+        skip: set[str] = set()
+        for sub in c.subcons:
+            run = self.runs.get(sub.name) if isinstance(sub, cs.Renamed) else None
+            if run is not None:
+                fields = tuple((m.name, m.bitfield.width, run.shift(m), _signed(m)) for m in run.members
+                               if m.bitfield is not None)
+                out.append(f"*_bit_run({sub.name!r}, {run.size}, {run.order!r}, {run.covered}, {fields!r})")
+                skip.update(m.name for m in run.members)
+            elif not (isinstance(sub, cs.Renamed) and sub.name in skip):
+                out.append(self.node(sub, inner))
+        return out
 
     def node(self, c: cs.Construct, indent: str, top: bool = False) -> str:
         if not top and id(c) in self.known:
@@ -105,7 +163,7 @@ class _Printer:
         if isinstance(c, cs.Struct):
             if not c.subcons:
                 return "cs.Struct()"
-            return "cs.Struct(\n" + "".join(f"{inner}{self.node(s, inner)},\n" for s in c.subcons) + f"{indent})"
+            return "cs.Struct(\n" + "".join(f"{inner}{f},\n" for f in self._struct_fields(c, inner)) + f"{indent})"
         if isinstance(c, cs.Union):
             subs = "".join(f"{inner}{self.node(s, inner)},\n" for s in c.subcons)
             return f"cs.Union(\n{inner}{c.parsefrom!r},\n{subs}{indent})"
@@ -122,9 +180,17 @@ class _Printer:
             return f"cs.Const({_literal(c.value)}, {self.node(c.subcon, indent)})"
         if isinstance(c, cs.Default):
             return f"cs.Default({self.node(c.subcon, indent)}, {_literal(c.value)})"
+        if isinstance(c, _UnionBitfield):
+            bf = c.m.bitfield
+            assert bf is not None
+            return f"_Bitfield({c.m.size}, {c.order!r}, {bf.width}, {bf.shift}, {_signed(c.m)})"
         if isinstance(c, cs.Padded):
             return f"cs.Padded({c.length!r}, {self.node(c.subcon, indent)}, {c.pattern!r})"
         raise InputError(f"gen python cannot spell construct {type(c).__name__} yet")
+
+
+def _signed(m: Member) -> bool:
+    return isinstance(m.rtype, ScalarType) and m.rtype.scalar.signed
 
 
 def _literal(value: object) -> str:
