@@ -132,6 +132,13 @@ class Member:
         return self.offset + self.size
 
 
+def bits_of(m: Member) -> BitField:
+    """The bits a member holds, numbered as GCC numbers bitfields; an ordinary member holds all of its bytes'."""
+    if m.bitfield is not None:
+        return m.bitfield
+    return BitField(m.offset * 8, m.size * 8, False)
+
+
 @dataclass(frozen=True)
 class Hole:
     """Bytes no member covers: padding GCC inserts (``tail`` for the end of a struct)."""
