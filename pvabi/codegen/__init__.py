@@ -1,10 +1,12 @@
 """Code generation: the resolved layouts as code other programs compile or import.
 
 Each target is one module with a ``generate(source, options)`` that returns
-``{relative file name: bytes}``; this package loads the ABI, writes the files
-atomically, or compares them with what is on disk (``--check``). The output is
-a function of the input alone, byte for byte, so CI can keep generated files
-committed and fresh.
+``{relative file name: bytes}``, registered with one line in ``TARGETS``; this
+package loads the ABI, writes the files atomically, or compares them with what
+is on disk (``--check``). The output is a function of the input alone, byte for
+byte, so CI can keep generated files committed and fresh. ``check`` is the
+engine's own proof (a freestanding translation unit the tests compile), not a
+target users ask for.
 """
 
 from __future__ import annotations
