@@ -22,6 +22,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ from conftest import REPO, run_in_process
 from test_c_images import FILL, _c_literal, _can_run_m32, _lookup, _union_free, _value
 
 from pvabi.abiroot import AbiRoot, load
+from pvabi.arch import ARCHES as ARCHES_BY_NAME
 from pvabi.codec import ConstructCodec, inspect
-from pvabi.engine import ArrayType, Layout, Leaf, Resolver, ScalarType, leaves
+from pvabi.codegen.check import c_path
+from pvabi.engine import ArrayType, Layout, Leaf, Member, RecordType, Resolver, RType, ScalarType
 from pvabi.values import from_json, to_json
 from pvabi.versions import VersionIndex
 from valuepath import walk
@@ -47,7 +50,9 @@ def version_option() -> str:
 
 
 def _assignments(leaf: Leaf) -> list[tuple[str, Any, ScalarType]]:
-    """(C lvalue, value, element type) for every scalar element of a non-reserved leaf; bytes for text."""
+    """(path, value, element type) for every scalar element of a non-reserved leaf; bytes for text.
+
+    Paths are pvabi's (``_anonN`` for an anonymous member); ``c_path`` gives C's spelling."""
     m = leaf.member
     elem = leaf.rtype if isinstance(leaf.rtype, ScalarType) else leaf.rtype.leaf
     assert isinstance(elem, ScalarType)
@@ -64,10 +69,33 @@ def _assignments(leaf: Leaf) -> list[tuple[str, Any, ScalarType]]:
     for idx in itertools.product(*(range(d) for d in dims)):
         p = leaf.path + "".join(f"[{i}]" for i in idx)
         v = _value(p, elem)
+        if m.bitfield is not None:  # the value the bitfield's width holds, sign included
+            width = m.bitfield.width
+            v &= (1 << width) - 1
+            if elem.scalar.signed and v >> (width - 1):
+                v -= 1 << width
         if m.flags is not None:
             v &= m.flags.mask  # a writer sets only defined bits
         out.append((p, v, elem))
     return out
+
+
+def first_views(lay: Layout, base: int = 0, prefix: str = "") -> Iterator[Leaf]:
+    """The leaves a C writer stores: of a union (an inline one too) only its first member's, since
+    storing one view overwrites the others."""
+    for m in lay.members[:1] if lay.kind == "union" else lay.members:
+        yield from _views_of(m, m.rtype, base + m.offset, prefix + m.name)
+
+
+def _views_of(m: Member, t: RType, offset: int, path: str) -> Iterator[Leaf]:
+    if isinstance(t, RecordType):
+        yield from first_views(t.layout, offset, path + ".")
+    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+        for i in range(t.count):
+            yield from _views_of(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]")
+    else:
+        assert isinstance(t, (ScalarType, ArrayType))
+        yield Leaf(path, offset, t, m)
 
 
 def _program(layouts: list[Layout], headers: list[str]) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -81,13 +109,19 @@ def _program(layouts: list[Layout], headers: list[str]) -> tuple[str, dict[str, 
         check = [f"static int check_{lay.name}(FILE *f) {{", f"    static {tag} s;", "    int bad = 0;",
                  "    if (fread(&s, 1, sizeof s, f) != sizeof s) { puts(\"short image\"); return 1; }"]
         values: dict[str, Any] = {}
-        for leaf in leaves(lay):
+        for leaf in first_views(lay):
             if leaf.member.field.reserved == "zero":
-                write.append(f"    memset(&s.{leaf.path}, 0, sizeof s.{leaf.path});")
+                c = c_path(leaf.path)
+                write.append(f"    s.{c} = 0;" if leaf.member.bitfield is not None
+                             else f"    memset(&s.{c}, 0, sizeof s.{c});")
             if leaf.member.field.reserved is not None:
                 continue
-            for lvalue, v, elem in _assignments(leaf):
-                values[lvalue] = v
+            if leaf.member.field.flexible:
+                values[leaf.path] = []  # no elements inside the struct; encode still wants the member
+                continue
+            for path, v, elem in _assignments(leaf):
+                values[path] = v
+                lvalue = c_path(path)
                 if isinstance(v, bytes):
                     lit = "".join(f"\\x{b:02x}" for b in v)
                     write.append(f'    memcpy(s.{lvalue}, "{lit}", {len(v)});')
@@ -95,6 +129,11 @@ def _program(layouts: list[Layout], headers: list[str]) -> tuple[str, dict[str, 
                                  f'{{ puts("{lvalue}: text differs"); bad = 1; }}')
                     continue
                 lit = _c_literal(v, elem)
+                if elem.size > 1 and elem.endian != ARCHES_BY_NAME[lay.arch].endian:
+                    # A fixed byte order other than the CPU's (__be32 on x86): C stores it swapped, as a
+                    # kernel does with cpu_to_be32.
+                    cast = f"({_ctype(elem)})" if elem.scalar.signed else ""
+                    lit = f"({cast}__builtin_bswap{elem.size * 8}({lit}))"
                 write.append(f"    s.{lvalue} = {lit};")
                 cast = "(long long)" if elem.scalar.signed else "(unsigned long long)"
                 fmt = "%lld" if elem.scalar.signed else "%llu"
@@ -111,6 +150,10 @@ def _program(layouts: list[Layout], headers: list[str]) -> tuple[str, dict[str, 
               "    if (argv[1][0] == 'c' && (argc < 4 || !(f = fopen(argv[3], \"rb\")))) return 2;",
               *dispatch, "    return 2;", "}", ""]
     return "\n".join(parts), expected
+
+
+def _ctype(t: ScalarType) -> str:
+    return f"{'' if t.scalar.signed else 'u'}int{t.size * 8}_t"
 
 
 def _nest(values: dict[str, Any]) -> dict[str, Any]:
@@ -160,6 +203,25 @@ def _compile(arch: str, source: str, include: Path, tmp: Path) -> Path:
     return exe
 
 
+EXPECTED: dict[tuple[Path, str], dict[str, Any]] = {}
+
+
+def build_program(arch: str, layouts: list[Layout], headers: list[str], include: Path, tmp_path: Path) -> Path:
+    """Compile the write/check program for ``layouts``; remembers the values it stores per layout."""
+    source, expected = _program(layouts, headers)
+    exe = _compile(arch, source, include, tmp_path)
+    for name, values in expected.items():
+        EXPECTED[(exe, name)] = values
+    return exe
+
+
+def skip_without_m32(arch: str) -> None:
+    if arch == "x86_32" and not _can_run_m32():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install gcc-multilib to run i386 programs")
+        pytest.skip("gcc -m32 cannot link here (install gcc-multilib)")
+
+
 def _number(value: Any) -> Any:
     return value["value"] if isinstance(value, dict) and "value" in value else value
 
@@ -167,11 +229,7 @@ def _number(value: Any) -> Any:
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_c_and_pvabi_agree_both_ways(version: str, arch: str, tmp_path: Path) -> None:
-    if arch == "x86_32" and not _can_run_m32():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install gcc-multilib to run i386 programs")
-        pytest.skip("gcc -m32 cannot link here (install gcc-multilib)")
-    opt = version_option()
+    skip_without_m32(arch)
     include = tmp_path / "include"
     gen = run_in_process(["gen", "c", "--abi-version", version, "-o", include, "--root", REPO])
     assert gen.exit_code == 0 and "Traceback" not in gen.output, gen.output
@@ -181,43 +239,48 @@ def test_c_and_pvabi_agree_both_ways(version: str, arch: str, tmp_path: Path) ->
     assert all(_union_free(lay) for lay in layouts)  # no shipped unions: every layout is checked
     assert len(layouts) >= (11 if arch == "x86_32" else 6)
     headers = sorted(p.name for p in include.glob("*.h") if arch == "x86_32" or p.name != "vmi_rom.h")
-    source, expected = _program(layouts, headers)
-    exe = _compile(arch, source, include, tmp_path)
+    exe = build_program(arch, layouts, headers, include, tmp_path)
     # The commands themselves for the newest version; for older ones the same library calls they make
     # (loading and validating the ABI per command would take most of this test's time).
     through_cli = version == VERSIONS[-1]
     for lay in layouts:
-        # C writes, pvabi decodes.
-        image = subprocess.run([str(exe), "write", lay.name], capture_output=True, check=True).stdout
-        assert len(image) == lay.size, lay.name
-        img = tmp_path / f"{lay.name}.c.bin"
-        img.write_bytes(image)
-        if through_cli:
-            dec = run_in_process(["decode", lay.name, img, "--json", opt, version, "--arch", arch, "--root", REPO])
-            assert dec.exit_code == 0 and "Traceback" not in dec.output, dec.output
-            values = json.loads(dec.stdout)["values"]
-        else:  # what decode runs, without reloading the ABI for every image
-            decoded = ConstructCodec(lay).parse(image)
-            assert not inspect(lay, decoded)
-            values = json.loads(json.dumps(to_json(lay, decoded)))
-        for lvalue, v in expected[lay.name].items():
-            if isinstance(v, bytes):
-                got = walk(values, lvalue)
-                assert bytes.fromhex(got["hex"]) == v, f"{version} {arch} {lay.name}.{lvalue}"
-                continue
-            got = _number(walk(values, lvalue) if "[" not in lvalue else _lookup(values, lvalue))
-            assert got == v, f"{version} {arch} {lay.name}.{lvalue}: C stored {v}, pvabi decoded {got}"
-        # pvabi encodes the same values, C reads them back.
-        vfile = tmp_path / f"{lay.name}.json"
-        vfile.write_text(json.dumps(_nest(expected[lay.name])))
-        out = tmp_path / f"{lay.name}.pvabi.bin"
-        if through_cli:
-            enc = run_in_process(["encode", lay.name, vfile, "-o", out, opt, version, "--arch", arch, "--root", REPO])
-            assert enc.exit_code == 0 and "Traceback" not in enc.output, enc.output
-        else:
-            out.write_bytes(ConstructCodec(lay).build(from_json(lay, json.loads(vfile.read_text()))))
-        chk = subprocess.run([str(exe), "check", lay.name, str(out)], capture_output=True, text=True)
-        assert chk.returncode == 0 and not chk.stdout, f"{version} {arch} {lay.name}: C read back\n{chk.stdout}"
+        agree(exe, lay, version, REPO, tmp_path, through_cli)
+
+
+def agree(exe: Path, lay: Layout, version: str, root: Path, tmp_path: Path, through_cli: bool) -> None:
+    """C writes and pvabi decodes the same values; pvabi encodes them and C reads them back."""
+    arch = lay.arch
+    opt = version_option() if through_cli else ""
+    expected = EXPECTED[(exe, lay.name)]
+    image = subprocess.run([str(exe), "write", lay.name], capture_output=True, check=True).stdout
+    assert len(image) == lay.size, lay.name
+    img = tmp_path / f"{lay.name}.c.bin"
+    img.write_bytes(image)
+    if through_cli:
+        dec = run_in_process(["decode", lay.name, img, "--json", opt, version, "--arch", arch, "--root", root])
+        assert dec.exit_code == 0 and "Traceback" not in dec.output, dec.output
+        values = json.loads(dec.stdout)["values"]
+    else:  # what decode runs, without reloading the ABI for every image
+        decoded = ConstructCodec(lay).parse(image)
+        assert not inspect(lay, decoded)
+        values = json.loads(json.dumps(to_json(lay, decoded)))
+    for path, v in expected.items():
+        if isinstance(v, bytes):
+            got = walk(values, path)
+            assert bytes.fromhex(got["hex"]) == v, f"{version} {arch} {lay.name}.{path}"
+            continue
+        got = _number(walk(values, path) if "[" not in path else _lookup(values, path))
+        assert got == v, f"{version} {arch} {lay.name}.{path}: C stored {v}, pvabi decoded {got}"
+    vfile = tmp_path / f"{lay.name}.json"
+    vfile.write_text(json.dumps(_nest(expected)))
+    out = tmp_path / f"{lay.name}.pvabi.bin"
+    if through_cli:
+        enc = run_in_process(["encode", lay.name, vfile, "-o", out, opt, version, "--arch", arch, "--root", root])
+        assert enc.exit_code == 0 and "Traceback" not in enc.output, enc.output
+    else:
+        out.write_bytes(ConstructCodec(lay).build(from_json(lay, json.loads(vfile.read_text()))))
+    chk = subprocess.run([str(exe), "check", lay.name, str(out)], capture_output=True, text=True)
+    assert chk.returncode == 0 and not chk.stdout, f"{version} {arch} {lay.name}: C read back\n{chk.stdout}"
 
 
 def test_the_check_program_can_fail(tmp_path: Path) -> None:
