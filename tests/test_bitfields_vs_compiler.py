@@ -23,7 +23,9 @@ from test_engine_vs_compiler import load_yaml_text, requires
 
 from pvabi.cgen import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.codec import ConstructCodec
-from pvabi.engine import ArrayType, Layout, Member, RecordType, Resolver, ScalarType, int_range
+from pvabi.compare import Comparison
+from pvabi.diff import run_rules
+from pvabi.engine import ArrayType, Layout, Member, RecordType, Resolver, ScalarType, bits_of, int_range
 from pvabi.model import Abi
 
 ALL_ARCHES = ("x86_64", "x86_32", "arm32", "aarch64", "ppc64", "s390x")
@@ -198,3 +200,23 @@ def test_random_bitfield_structs_match_compiler_images(text: str, seed: int) -> 
     with tempfile.TemporaryDirectory(prefix="pvabi-bits-") as tmp:
         for arch in ALL_ARCHES:
             _check(abi, arch, "rnd", Path(tmp), seed)
+
+
+# --- the diff over bitfields ---------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(old=bitfield_structs(), new=bitfield_structs())
+def test_diff_of_random_bitfield_structs_runs_to_the_end(old: str, new: str) -> None:
+    """Any two bitfield layouts compare without an exception, and a bit that moved or changed width is reported."""
+    note(old)
+    note(new)
+    old_abi, new_abi = load_yaml_text(old), load_yaml_text(new)
+    findings = run_rules(Comparison(old_abi, new_abi, "old", "new"))
+    for arch in ALL_ARCHES:
+        o, n = Resolver(old_abi, arch).layout("rnd"), Resolver(new_abi, arch).layout("rnd")
+        for om in o.members:
+            nm = n.member(om.name)
+            if nm is None or (om.bitfield is None and nm.bitfield is None):
+                continue
+            if (bits_of(om).pos, bits_of(om).width) != (bits_of(nm).pos, bits_of(nm).width):
+                assert any(f.path == om.name and arch in f.arches for f in findings), (om.name, arch)
