@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Union
 
 from . import arch as archmod
@@ -162,6 +163,11 @@ class Layout:
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
+
+    @cached_property
+    def bit_runs(self) -> tuple[BitRun, ...]:
+        """Its bitfields grouped into runs of shared bytes (computed once: codecs ask on every image)."""
+        return tuple(bit_runs(self))
 
     @property
     def flexible(self) -> bool:
