@@ -13,7 +13,7 @@ from typing import Any
 import construct as cs
 
 from .constructs import compiled_construct, layout_construct
-from .engine import ArrayType, Layout, Member, RecordType, RType, bit_runs
+from .engine import ArrayType, Layout, Member, RecordType, RType
 from .errors import DecodeError, EncodeError
 from .values import EnumValue, FlagsValue, bits_key
 
@@ -80,7 +80,7 @@ def plain(layout: Layout, parsed: Any) -> dict[str, Any]:
 
 def _bit_padding(layout: Layout, key: str, raw: bytes) -> bytes:
     """A bitfield run's bytes with its members' bits cleared: what is left is padding, kept for rebuilding."""
-    run = next(r for r in bit_runs(layout) if bits_key(r.offset) == key)
+    run = next(r for r in layout.bit_runs if bits_key(r.offset) == key)
     return (int.from_bytes(raw, run.order) & ~run.covered).to_bytes(run.size, run.order)
 
 

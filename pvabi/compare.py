@@ -181,7 +181,7 @@ class Comparison:
 
     @cached_property
     def old_features(self) -> frozenset[str]:
-        return frozenset(f.feature for r in self.old.records() for f in r.fields if f.feature)
+        return frozenset(x for r in self.old.records() for f in r.fields for x in f.all_features)
 
     def users_of(self, side: str, type_name: str, attr: str) -> list[tuple[RecordDef, str]]:
         """(record, field name) of every field whose ``enum``/``flags`` is ``type_name``."""

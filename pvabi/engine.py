@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Union
 
 from . import arch as archmod
@@ -162,6 +163,11 @@ class Layout:
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
+
+    @cached_property
+    def bit_runs(self) -> tuple[BitRun, ...]:
+        """Its bitfields grouped into runs of shared bytes (computed once: codecs ask on every image)."""
+        return tuple(bit_runs(self))
 
     @property
     def flexible(self) -> bool:
@@ -328,13 +334,13 @@ class Resolver:
         c = self.abi.constants.get(name)
         value = c.values.get(self.arch.name) if c else None
         if not isinstance(value, int):
-            raise expr.ExprError(f"constant {name!r} has no value for {self.arch.name}")
+            raise expr.ExprError(f"constant {name!r} has no value on {self.arch.name}")
         return value
 
     def _count(self, rec: RecordDef, f: FieldDef, dim: Dim) -> int:
         d = dim.get(self.arch.name) if isinstance(dim, PerArch) else dim
         if d is None:
-            raise self._err(rec, f, f"the count has no value for {self.arch.name}")
+            raise self._err(rec, f, f"the count has no value on {self.arch.name}")
         if isinstance(d, int):
             value = d
         else:
@@ -364,7 +370,7 @@ class Resolver:
             t = self._field_type(rec, f, depth)
             if f.flexible and (rec.kind == "union" or i != len(present) - 1 or i == 0):
                 raise self._err(rec, f, "a flexible array member must be the last member of a struct "
-                                        f"with other members (on {arch})")
+                                        f"with other members on {arch}")
             offset = -(-bitpos // 8)
             if f.bits is not None:
                 m, a = self._bitfield(rec, f, t, 0 if rec.kind == "union" else bitpos)
@@ -421,8 +427,8 @@ class Resolver:
         if not isinstance(t, ScalarType):
             raise self._err(rec, f, "a bitfield needs an integer type")
         if t.endian != self.arch.endian:
-            raise self._err(rec, f, f"a bitfield's bits are in {self.arch.name}'s byte order; "
-                                    f"{t.spelled} is {t.endian}-endian here")
+            raise self._err(rec, f, f"a bitfield's bits are in the architecture's byte order, but {t.spelled} "
+                                    f"is {t.endian}-endian on {self.arch.name}")
         if f.bits > t.size * 8:
             raise self._err(rec, f, f"a bitfield of {f.bits} bits does not fit {t.spelled} ({t.size * 8} bits)")
         unit = t.align * 8

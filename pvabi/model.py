@@ -77,6 +77,13 @@ class FieldDef:
             return arch not in self.except_arch
         return True
 
+    @property
+    def all_features(self) -> frozenset[str]:
+        """Every feature that gates this field on some architecture."""
+        found = {self.feature} | {v[2] for _, v in (self.by_arch.values if self.by_arch else ())
+                                  if isinstance(v, tuple)}
+        return frozenset(f for f in found if f)
+
     def for_arch(self, arch: str) -> FieldDef:
         """This field as it is on ``arch``: its per-architecture writer, reader and feature applied."""
         if self.by_arch is None:

@@ -17,7 +17,8 @@ SHOW_SCHEMA = "pvabi.show/1"
 
 def _type_text(m: Member) -> str:
     """The C type without the name: ``uint32_t[4]``, ``uint64_t:1``, ``uint8_t[]``, ``union``."""
-    return "".join(c_declarator("", m.rtype, m).split(" ", 1)) if not m.field.anonymous else c_type(m.rtype)
+    ctype = c_type(m.rtype)
+    return ctype if m.field.anonymous else ctype + c_declarator("", m.rtype, m)[len(ctype) + 1:]
 
 
 def _tags(m: Member) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType, bit_runs, int_range
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType, int_range
 from .errors import EncodeError
 from .model import EnumDef, FlagsDef
 
@@ -122,7 +122,7 @@ def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]
         if key.startswith("_hole_"):
             out[key] = _bytes_from(value, _hole_size(layout, key, where), f"{where}.{key}")
         elif key.startswith("_bits_"):
-            run = next((r for r in bit_runs(layout) if bits_key(r.offset) == key), None)
+            run = next((r for r in layout.bit_runs if bits_key(r.offset) == key), None)
             if run is None:
                 raise EncodeError(f"{where}.{key}: {layout.name} has no bitfields at that offset")
             out[key] = _bytes_from(value, run.size, f"{where}.{key}")

@@ -10,7 +10,9 @@ decides where every bit lands.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,9 @@ from test_engine_vs_compiler import load_yaml_text, requires
 
 from pvabi.codec import ConstructCodec
 from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
-from pvabi.engine import ArrayType, Layout, Member, RecordType, Resolver, ScalarType, int_range
+from pvabi.compare import Comparison
+from pvabi.diff import run_rules
+from pvabi.engine import ArrayType, Layout, Member, RecordType, Resolver, ScalarType, bits_of, int_range
 from pvabi.model import Abi
 
 ALL_ARCHES = ("x86_64", "x86_32", "arm32", "aarch64", "ppc64", "s390x")
@@ -198,3 +202,67 @@ def test_random_bitfield_structs_match_compiler_images(text: str, seed: int) -> 
     with tempfile.TemporaryDirectory(prefix="pvabi-bits-") as tmp:
         for arch in ALL_ARCHES:
             _check(abi, arch, "rnd", Path(tmp), seed)
+
+
+# --- the diff over bitfields ---------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(old=bitfield_structs(), new=bitfield_structs())
+def test_diff_of_random_bitfield_structs_runs_to_the_end(old: str, new: str) -> None:
+    """Any two bitfield layouts compare without an exception, and a bit that moved or changed width is reported."""
+    note(old)
+    note(new)
+    old_abi, new_abi = load_yaml_text(old), load_yaml_text(new)
+    findings = run_rules(Comparison(old_abi, new_abi, "old", "new"))
+    for arch in ALL_ARCHES:
+        o, n = Resolver(old_abi, arch).layout("rnd"), Resolver(new_abi, arch).layout("rnd")
+        for om in o.members:
+            nm = n.member(om.name)
+            if nm is None or (om.bitfield is None and nm.bitfield is None):
+                continue
+            if (bits_of(om).pos, bits_of(om).width) != (bits_of(nm).pos, bits_of(nm).width):
+                assert any(f.path == om.name and arch in f.arches for f in findings), (om.name, arch)
+
+
+# --- programs that assign members over a filled object (x86, where they run) -------------------------------------
+
+def _assignments(layout: Layout, values: dict[str, Any], prefix: str = "s.") -> list[str]:
+    out = []
+    for m in layout.members[:1] if layout.kind == "union" else layout.members:
+        if m.name not in values:
+            continue
+        if isinstance(m.rtype, RecordType):
+            inner = prefix if m.field.anonymous else f"{prefix}{m.name}."
+            out += _assignments(m.rtype.layout, values[m.name], inner)
+        else:
+            out.append(f"    {prefix}{m.name} = {_c_literal(values[m.name])};")
+    return out
+
+
+@requires("gcc")
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+@pytest.mark.parametrize("name", ["hv_msr", "straddle", "packed_bits", "reg"])
+def test_programs_assigning_bitfields_over_filled_memory(bitfields: Abi, arch: str, name: str,
+                                                         tmp_path: Path) -> None:
+    """A gcc-compiled program fills the object with 0xA5, assigns each member, and writes the bytes: pvabi decodes
+    what C assigned, and rebuilds the image exactly, 0xA5 padding bits included."""
+    probe = subprocess.run(["gcc", "-m32" if arch == "x86_32" else "-m64", "-x", "c", "-o", os.devnull, "-"],
+                           input="int main(void){return 0;}", capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"gcc cannot link {arch} programs here (gcc-multilib)")
+    resolver = Resolver(bitfields, arch)
+    layout = resolver.layout(name)
+    _, expected = fill(layout, random.Random(7), arch)
+    body = [f"    static {layout.kind} {name} s;", "    memset(&s, 0xA5, sizeof s);",
+            *_assignments(layout, expected), "    fwrite(&s, 1, sizeof s, stdout);"]
+    src = ("#include <stdio.h>\n#include <string.h>\n" + decls(bitfields, resolver, name)
+           + "int main(void) {\n" + "\n".join(body) + "\n    return 0;\n}\n")
+    (tmp_path / "p.c").write_text(src)
+    cc = subprocess.run(["gcc", "-m32" if arch == "x86_32" else "-m64", "-O0", "-w", "-o", str(tmp_path / "p"),
+                         str(tmp_path / "p.c")], capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr + src
+    image = subprocess.run([str(tmp_path / "p")], capture_output=True, check=True).stdout
+    codec = ConstructCodec(layout)
+    values = codec.parse(image)
+    assert _pick(values, expected) == expected, f"{name} on {arch}\n{src}\nimage {image.hex()}"
+    assert codec.build(values) == image
