@@ -62,6 +62,9 @@ BAD = {
         "duplicate member name 'x'"),
     "explicit_endian_contradicted": (
         _record("    - {name: a, type: __be32, endian: little, doc: A.}"), "name: a", "contradicts"),
+    "named_inline_without_doc": (
+        _record("    - name: t\n              kind: struct\n              fields: [{name: x, type: u8, doc: X.}]"),
+        "- name: t", "'doc' is a required property"),
     "reserved_anon_prefix": (
         _record("    - {name: _anon1, type: u32, doc: A.}"), "name: _anon1", "reserved"),
 }
