@@ -42,11 +42,27 @@ def _tags(m: Member) -> str:
         tags.append(f"w:{f.writer} r:{f.reader}")
     if f.feature:
         tags.append(f"gated by {f.feature}")
+    if f.absent is not None:
+        tags.append(f"absent={f.absent}")
     return ("  [" + ", ".join(tags) + "]") if tags else ""
+
+
+def _where_it_lives(layout: Layout) -> list[str]:
+    """The facts the diff rules read about the memory itself: placement, initial content, old names."""
+    d = layout.definition
+    facts = [f"placement: {d.placement}"]
+    if d.memory is not None:
+        facts.append(f"memory starts {d.memory.initial}, cleared by {d.memory.cleared_by} {d.memory.when}")
+    if d.renamed_from:
+        facts.append(f"renamed from {', '.join(d.renamed_from)}")
+    if d.size_field:
+        facts.append(f"size in {d.size_field}")
+    return facts
 
 
 def render_text(layout: Layout) -> str:
     lines = [f"{layout.kind} {layout.name} {{  /* {layout.arch}: size {layout.size}, align {layout.align} */",
+             f"    /* {'; '.join(_where_it_lives(layout))} */",
              f"    /* {'offset':>6} {'size':>6}  type and name */"]
     _render(layout, 0, 1, lines, [0])
     holes = [h for h in layout.holes if not h.tail]
@@ -113,6 +129,11 @@ def _layout_json(layout: Layout) -> dict[str, Any]:
         "packed": d.packed,
         "doc": d.doc,
         "source": d.source,
+        "placement": d.placement,
+        "memory": ({"initial": d.memory.initial, "cleared_by": d.memory.cleared_by, "when": d.memory.when}
+                   if d.memory is not None else None),
+        "renamed_from": list(d.renamed_from),
+        "size_field": d.size_field,
         "members": [_member_json(m) for m in layout.members],
         "holes": [{"offset": h.offset, "size": h.size, "after": h.after, "tail": h.tail} for h in layout.holes],
     }
@@ -138,6 +159,7 @@ def _member_json(m: Member) -> dict[str, Any]:
         "writer": f.writer,
         "reader": f.reader,
         "feature": f.feature,
+        "absent": f.absent,
         "doc": f.doc,
         "layout": _layout_json(t.layout) if isinstance(t, RecordType) else None,
         "bitfield": {"bit": m.bitfield.pos, "width": m.bitfield.width} if m.bitfield else None,

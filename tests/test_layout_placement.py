@@ -81,3 +81,17 @@ def test_size_field_through_a_nested_record(make_abi: MakeAbi) -> None:
     abi = load_abi(make_abi({"a": layout_file("a", hdr + rec)}) / "layouts", "working")
     found = abi.record("a_rec")
     assert found is not None and found.size_field == "h.length"
+
+
+def test_show_says_where_a_layout_lives(make_abi: MakeAbi, run_both: RunBoth) -> None:
+    import json
+
+    root = make_abi({"a": layout_file("a", RECORD.replace("  fields:", "  renamed_from: old_rec\n  fields:"))})
+    text = run_both("show", "a_rec", "--root", root).stdout
+    assert ("    /* placement: page; memory starts zero, cleared by host when the host allocates the page; "
+            "renamed from old_rec */") in text.splitlines()
+    assert "absent=0" in text
+    data = json.loads(run_both("show", "a_rec", "--json", "--root", root).stdout)
+    assert (data["placement"], data["memory"], data["renamed_from"]) == (
+        "page", {"initial": "zero", "cleared_by": "host", "when": "when the host allocates the page"}, ["old_rec"])
+    assert data["members"][0]["absent"] == 0
