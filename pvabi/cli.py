@@ -417,3 +417,62 @@ def main() -> None:
         typer.echo(f"pvabi: internal error: {type(e).__name__}: {detail}; rerun with --debug for the traceback",
                    err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+# -- precompiled binaries and C headers (issue 15): pvabi/binary/ does the work ------------------------------
+
+BinaryArg = Annotated[str, typer.Argument(metavar="BINARY", help="An ELF object, shared object, executable or "
+                                          "kernel module with DWARF (-g) or .BTF; or a raw BTF blob.")]
+StructOpt = Annotated[str, typer.Option("--struct", "-s", metavar="NAME", help="The struct or union.")]
+
+
+@app.command(epilog="Example: pvabi extract guest.o --struct vcpu_info --as-layout > abi/layouts/vcpu_info.yaml")
+@handles_errors
+def extract(binary: BinaryArg, struct: StructOpt,
+            arch: Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="Needed for a raw BTF "
+                            "blob only; an ELF file's header names its architecture.")] = None,
+            as_layout: Annotated[bool, typer.Option("--as-layout", metavar="", help="Print a layout file to "
+                                 "review and commit, instead of the byte map.")] = False) -> None:
+    """A struct as compiled into a binary: its byte map, or (--as-layout) a layout file."""
+    from .binary.extract import extract as extract_struct
+
+    found = extract_struct(binary, struct, arch)
+    typer.echo(found.text if as_layout else render_text(found.layout()), nl=False)
+
+
+@app.command(name="check-binary", epilog="Example: pvabi check-binary guest.ko    (or: pvabi check-binary vmlinux "
+                                         "--abi-version v1.3 --mode full)")
+@handles_errors
+def check_binary(binary: BinaryArg,
+                 layout: Annotated[list[str] | None, typer.Option("--layout", "-l", metavar="LAYOUT", help="Only "
+                                   "this layout (repeatable). Default: every layout of the version it defines.")]
+                 = None,
+                 version: Annotated[str | None, typer.Option("--abi-version", metavar="VERSION", help="The version "
+                                    "to check against. Default: the newest frozen version.")] = None,
+                 mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="backward (the binary is an old "
+                                 "guest on the version's host), forward, or full.")] = "backward",
+                 binary_side: Annotated[str, typer.Option("--binary-side", metavar="SIDE", help="old (default: "
+                                        "built before the version) or new.")] = "old",
+                 format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json or "
+                                    "markdown.")] = "text",
+                 arch: Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="For a raw BTF blob "
+                              "only.")] = None,
+                 root: RootArg = None) -> None:
+    """Compare the layouts compiled into BINARY with a version, by the rules of `pvabi diff`; exit 1 when one
+    of its structs would be misread."""
+    from .binary.checkbin import check_binary as run_check
+    from .diff import Policy
+    from .formats import FORMATS
+
+    if format_ not in FORMATS:
+        raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
+    found = run_check(find_root(root), binary, Policy(mode.lower(), "LAYOUT"), version,
+                      tuple(layout) if layout else None, arch, binary_side)
+    typer.echo(FORMATS[format_](found.result, False), nl=False)
+    if format_ == "text":
+        if found.absent:
+            typer.echo(f"not in {binary}: {', '.join(found.absent)}")
+        verdict = (f"would misread {', '.join(found.misread)}" if found.misread
+                   else f"reads every layout it defines as {found.version} does")
+        typer.echo(f"{binary} ({found.arch}, {found.form}): {verdict}")
+    raise typer.Exit(found.result.exit_code)

@@ -58,8 +58,12 @@ class Builder:
         self._records: dict[int, str] = {}
 
     def build(self, root: CRecord) -> Built:
-        self.built.root = self._record(root, root.name)
+        self.built.root = self.add(root)
         return self.built
+
+    def add(self, rec: CRecord) -> str:
+        """Another struct of the same binary: types both use are built once."""
+        return self._record(rec, rec.name)
 
     # -- types -------------------------------------------------------------------------------------------
 
