@@ -88,9 +88,9 @@ def overlay(types: dict[str, TypeDef], version: Abi, arch: str) -> Abi:
         if not isinstance(t, RecordDef) or vrec is None:
             continue
         fields = tuple(_with_contract(f, vrec, arch) for f in t.fields)
-        out[name] = replace(t, fields=fields, doc=vrec.doc, source=vrec.source, writer=vrec.writer,
-                            reader=vrec.reader, max_size=vrec.max_size, arches=frozenset((arch,)))
-        out[name] = _version_attributes(out, out[name], vrec, arch)
+        rec = replace(t, fields=fields, doc=vrec.doc, source=vrec.source, writer=vrec.writer,
+                      reader=vrec.reader, max_size=vrec.max_size, arches=frozenset((arch,)))
+        out[name] = _version_attributes(out, rec, vrec, arch)
         for f in fields:
             for ref in (f.enum, f.flags):
                 vt = version.types.get(ref) if ref else None
