@@ -371,14 +371,20 @@ def rules(rule_id: Annotated[str | None, typer.Argument(metavar="RULE_ID", help=
 @app.command(epilog="Example: pvabi init    (or: pvabi init path/to/repo)")
 @handles_errors
 def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="Repository to create abi/ in.")]
-         = Path(".")) -> None:
+         = Path("."),
+         from_header: Annotated[Path | None, typer.Option("--from-header", metavar="HEADER", help="Start from "
+                                "a C header's struct (see import-c) instead of the example.")] = None,
+         struct: Annotated[str | None, typer.Option("--struct", metavar="NAME", help="With --from-header: the "
+                           "struct.")] = None) -> None:
     """Start an ABI: abi/layouts/ with one commented example layout, abi/pvabi.yaml with every setting
     explained, and schema copies for editors. Never overwrites."""
     from .project_init import init_project
 
-    for path in init_project(directory):
+    layout = _from_header(from_header, struct) if from_header or struct else None
+    for path in init_project(directory, layout):
         typer.echo(f"wrote {path}")
-    typer.echo("next: pvabi validate; pvabi show steal_time; pvabi freeze v1.0 --summary \"First version\"")
+    typer.echo(f"next: pvabi validate; pvabi show {layout[0] if layout else 'steal_time'}; "
+               "pvabi freeze v1.0 --summary \"First version\"")
 
 
 @app.command(epilog="Example: pvabi schema layout\n\nMore: pvabi schema config")
@@ -476,3 +482,32 @@ def check_binary(binary: BinaryArg,
                    else f"reads every layout it defines as {found.version} does")
         typer.echo(f"{binary} ({found.arch}, {found.form}): {verdict}")
     raise typer.Exit(found.result.exit_code)
+
+
+@app.command(name="import-c", epilog="Example: pvabi import-c xen.h --struct vcpu_info --arch x86_32 --arch x86_64 "
+                                     "-I include > abi/layouts/vcpu_info.yaml")
+@handles_errors
+def import_c(header: Annotated[Path, typer.Argument(metavar="HEADER", help="The C header.")],
+             struct: StructOpt,
+             arch: Annotated[list[str] | None, typer.Option("--arch", "-a", metavar="ARCH", help="Compile for this "
+                             "architecture (repeatable). Default: x86_32 and x86_64.")] = None,
+             include: Annotated[list[str] | None, typer.Option("-I", metavar="DIR", help="Include directory "
+                                "(repeatable).")] = None,
+             define: Annotated[list[str] | None, typer.Option("-D", metavar="MACRO", help="Macro, NAME or "
+                               "NAME=VALUE (repeatable).")] = None) -> None:
+    """A C header's struct (and the types it uses) as a layout file, compiled with -g per architecture and read
+    back from the DWARF; members found on some architectures only get only_arch."""
+    from .binary.importc import import_c as run_import
+
+    typer.echo(run_import(header, struct, tuple(arch or ()) or None, tuple(include or ()), tuple(define or ())).text,
+               nl=False)
+
+
+def _from_header(header: Path | None, struct: str | None) -> tuple[str, str]:
+    """``init --from-header``: the imported layout file, with the schema modeline the example carries."""
+    from .binary.importc import import_c as run_import
+
+    if header is None or struct is None:
+        raise InputError("--from-header and --struct go together")
+    imported = run_import(header, struct)
+    return struct, "# yaml-language-server: $schema=../schemas/layout.schema.json\n" + imported.text
