@@ -25,6 +25,7 @@ NOT_INFERRED = (
     "#   max_size, feature and since, and docs that say what each field means.",
 )
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_YAML_WORDS = frozenset(("y", "n", "yes", "no", "on", "off", "true", "false", "null"))
 
 
 def render(file_id: str, doc: str, source: str, types: Mapping[str, TypeDef], order: list[str],
@@ -39,13 +40,13 @@ def render(file_id: str, doc: str, source: str, types: Mapping[str, TypeDef], or
 
 
 def _type(t: TypeDef) -> list[str]:
-    out = [f"  {t.name}:"]
+    out = [f"  {_str(t.name)}:"]
     if isinstance(t, EnumDef):
         out += ["    kind: enum", f"    doc: {_str(t.doc)}", "    values:"]
-        out += [f"      {n}: {v}" for n, v in t.values]
+        out += [f"      {_str(n)}: {v}" for n, v in t.values]
     elif isinstance(t, FlagsDef):
         out += ["    kind: flags", f"    doc: {_str(t.doc)}", "    bits:"]
-        out += [f"      {n}: {b}" for n, b in t.bits]
+        out += [f"      {_str(n)}: {b}" for n, b in t.bits]
     elif isinstance(t, AliasDef):
         out += ["    kind: alias", f"    doc: {_str(t.doc)}"]
         single = _single(t.targets)
@@ -65,7 +66,7 @@ def _type(t: TypeDef) -> list[str]:
 
 
 def _field(f: FieldDef) -> list[str]:
-    out = [f"      - name: {f.name}", f"        type: {f.type}"]
+    out = [f"      - name: {_str(f.name)}", f"        type: {_str(f.type)}"]
     if f.dims:
         out.append(f"        count: {f.dims[0] if len(f.dims) == 1 else '[' + ', '.join(map(str, f.dims)) + ']'}")
     if f.offset is not None:
@@ -96,7 +97,9 @@ def _map(v: PerArch) -> str:
 
 
 def _str(text: str) -> str:
-    return text if _BARE.match(text) else json.dumps(text)
+    # YAML 1.1 reads a bare ON, off, yes, No, null, ~ as a boolean or null: an enumerator named OFF must stay a name
+    plain = _BARE.match(text) and text.lower() not in _YAML_WORDS
+    return text if plain else json.dumps(text)
 
 
 def load_text(file_id: str, text: str) -> Abi:
