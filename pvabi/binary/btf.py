@@ -53,6 +53,7 @@ class BtfTypes:
         self.path = binary.path
         self._types: list[tuple[int, Any, list[Any]]] = [(0, None, [])]  # (kind, btf_type, trailers) by id
         self._memo: dict[int, CType] = {}
+        self.records_alignment = False  # BTF has no alignment attribute at all
         try:
             self._parse(blob)
         except InputError:

@@ -70,7 +70,7 @@ def check_binary(root: AbiRoot, path: str | Path, policy: Policy, version: str |
     builder = Builder(src.arch, f"{src.form} of {Path(str(path)).name}")
     for name in checked:
         builder.add(src.record(name))
-    compiled = overlay(builder.built.types, side.abi, src.arch)
+    compiled = overlay(builder.built.types, side.abi, src.arch, src.records_alignment)
     label = Path(str(path)).name
     old, new = (compiled, side.abi) if binary_side == "old" else (side.abi, compiled)
     names = (label, side.name) if binary_side == "old" else (side.name, label)
@@ -80,17 +80,19 @@ def check_binary(root: AbiRoot, path: str | Path, policy: Policy, version: str |
     return BinaryCheck(str(path), src.arch, src.form, side.name, tuple(checked), absent, result)
 
 
-def overlay(types: dict[str, TypeDef], version: Abi, arch: str) -> Abi:
+def overlay(types: dict[str, TypeDef], version: Abi, arch: str, records_alignment: bool) -> Abi:
     """The binary's definitions, carrying the version's contract for every member both have."""
     out: dict[str, TypeDef] = dict(types)
     for name, t in types.items():
         vrec = version.record(name)
         if not isinstance(t, RecordDef) or vrec is None:
             continue
-        fields = tuple(_with_contract(f, vrec, arch) for f in t.fields)
+        placed = {m.offset: m.field for m in Resolver(version, arch).layout(name).members} \
+            if vrec.exists_on(arch) else {}
+        fields = tuple(_with_contract(f, vrec, arch, placed) for f in t.fields)
         rec = replace(t, fields=fields, doc=vrec.doc, source=vrec.source, writer=vrec.writer,
                       reader=vrec.reader, max_size=vrec.max_size, arches=frozenset((arch,)))
-        out[name] = _version_attributes(out, rec, vrec, arch)
+        out[name] = _version_attributes(out, rec, vrec, arch, records_alignment)
         for f in fields:
             for ref in (f.enum, f.flags):
                 vt = version.types.get(ref) if ref else None
@@ -99,17 +101,21 @@ def overlay(types: dict[str, TypeDef], version: Abi, arch: str) -> Abi:
     return Abi(f"compiled:{arch}", (), out)
 
 
-def _version_attributes(types: dict[str, TypeDef], rec: RecordDef, vrec: RecordDef, arch: str) -> RecordDef:
+def _version_attributes(types: dict[str, TypeDef], rec: RecordDef, vrec: RecordDef, arch: str,
+                        records_alignment: bool) -> RecordDef:
     """The version's packed/aligned attributes, when they lay the binary's members out identically.
 
     Debug info records offsets and sizes, not GCC's attributes: a packed struct whose members are
     naturally aligned anyway compiles to the same DWARF as a plain one, and differs only in its
     alignment. Where the version's attributes reproduce every compiled offset and the size, the
-    binary cannot contradict them, so they are taken instead of reported as a change.
+    binary cannot contradict them, so they are taken instead of reported as a change. DWARF 5
+    does record aligned(N): there, the binary's own alignment attributes stand.
     """
-    aligned = {f.name: f.aligned for f in vrec.fields if f.present_on(arch) and f.aligned}
-    fields = tuple(replace(f, aligned=aligned.get(f.name, f.aligned)) for f in rec.fields)
-    candidate = replace(rec, packed=vrec.packed, aligned=vrec.aligned, fields=fields)
+    candidate = replace(rec, packed=vrec.packed)
+    if not records_alignment:
+        aligned = {f.name: f.aligned for f in vrec.fields if f.present_on(arch) and f.aligned}
+        fields = tuple(replace(f, aligned=aligned.get(f.name, f.aligned)) for f in rec.fields)
+        candidate = replace(candidate, aligned=vrec.aligned, fields=fields)
     if candidate == rec:
         return rec
     try:
@@ -121,8 +127,14 @@ def _version_attributes(types: dict[str, TypeDef], rec: RecordDef, vrec: RecordD
     return candidate if same else rec
 
 
-def _with_contract(f: FieldDef, vrec: RecordDef, arch: str) -> FieldDef:
+def _with_contract(f: FieldDef, vrec: RecordDef, arch: str, placed: dict[int, FieldDef]) -> FieldDef:
     vf = next((v for v in vrec.fields if v.name == f.name and v.present_on(arch)), None)
+    if vf is None and f.offset is not None:
+        # a new name over the same bytes and type as a version member: the same member renamed, so its
+        # contract is the best guess (the rules then call it a rename, not a removal and an addition)
+        same = placed.get(f.offset.get_int(arch) or 0)
+        if same is not None and (same.type, same.dims) == (f.type, f.dims):
+            vf = same
     if vf is None:
         default = "both"
         return replace(f, writer=vrec.writer or default, reader=vrec.reader or default)

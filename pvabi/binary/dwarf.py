@@ -34,11 +34,14 @@ class DwarfTypes:
         self.binary = binary
         self._names: dict[str, Any] = {}
         self._memo: dict[int, CType] = {}
+        # DWARF 5 records explicit alignment (DW_AT_alignment); before it, absence says nothing
+        self.records_alignment = True
         guarded(binary.path, self._index)
 
     def _index(self) -> None:
         info = self.binary.elf.get_dwarf_info()
         for cu in info.iter_CUs():
+            self.records_alignment &= cu["version"] >= 5
             for die in cu.iter_DIEs():
                 if die.tag in RECORD_TAGS and "DW_AT_declaration" not in die.attributes:
                     name = _name(die)

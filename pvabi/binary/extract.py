@@ -55,6 +55,11 @@ class TypeSource:
             raise InputError("a raw BTF blob does not say its architecture: give --arch", binary.path)
         self.arch: str = binary.arch
 
+    @property
+    def records_alignment(self) -> bool:
+        """Whether an aligned(N) attribute would show in this debug info (DWARF 5), so its absence counts."""
+        return self._reader.records_alignment
+
     def names(self) -> list[str]:
         return self._reader.names()
 
