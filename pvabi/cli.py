@@ -488,7 +488,8 @@ def check_binary(binary: BinaryArg,
                                      "-I include > abi/layouts/vcpu_info.yaml")
 @handles_errors
 def import_c(header: Annotated[Path, typer.Argument(metavar="HEADER", help="The C header.")],
-             struct: StructOpt,
+             struct: Annotated[list[str], typer.Option("--struct", "-s", metavar="NAME", help="The struct or "
+                               "union (repeatable: one file, named after the first).")],
              arch: Annotated[list[str] | None, typer.Option("--arch", "-a", metavar="ARCH", help="Compile for this "
                              "architecture (repeatable). Default: x86_32 and x86_64.")] = None,
              include: Annotated[list[str] | None, typer.Option("-I", metavar="DIR", help="Include directory "
@@ -499,8 +500,8 @@ def import_c(header: Annotated[Path, typer.Argument(metavar="HEADER", help="The 
     back from the DWARF; members found on some architectures only get only_arch."""
     from .binary.importc import import_c as run_import
 
-    typer.echo(run_import(header, struct, tuple(arch or ()) or None, tuple(include or ()), tuple(define or ())).text,
-               nl=False)
+    typer.echo(run_import(header, tuple(struct), tuple(arch or ()) or None, tuple(include or ()),
+                          tuple(define or ())).text, nl=False)
 
 
 def _from_header(header: Path | None, struct: str | None) -> tuple[str, str]:

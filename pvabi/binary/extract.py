@@ -66,9 +66,13 @@ class TypeSource:
     def record(self, name: str) -> CRecord:
         return self._reader.record(name)
 
-    def build(self, name: str) -> Built:
-        origin = f"{self.form} of {Path(self.binary.path).name}"
-        return Builder(self.arch, origin).build(self.record(name))
+    def build(self, name: str, *more: str) -> Built:
+        """``name`` and every type it uses (and ``more`` structs, sharing those types)."""
+        builder = Builder(self.arch, f"{self.form} of {Path(self.binary.path).name}")
+        built = builder.build(self.record(name))
+        for other in more:
+            builder.add(self.record(other))
+        return built
 
 
 def extract(path: str | Path, struct: str, arch: str | None = None) -> Extracted:

@@ -71,8 +71,13 @@ def compile_probe(header: Path, arch: str, workdir: Path, includes: tuple[str, .
     return out
 
 
-def import_c(header: str | Path, struct: str, arches: tuple[str, ...] | None = None, includes: tuple[str, ...] = (),
-             defines: tuple[str, ...] = ()) -> Imported:
+def import_c(header: str | Path, struct: str | tuple[str, ...], arches: tuple[str, ...] | None = None,
+             includes: tuple[str, ...] = (), defines: tuple[str, ...] = ()) -> Imported:
+    """One struct, or several (``struct`` a tuple: the file is named after the first), with the types they use."""
+    structs = (struct,) if isinstance(struct, str) else struct
+    if not structs:
+        raise InputError("no struct named: give --struct")
+    struct = structs[0]
     path = Path(header)
     if not path.is_file():
         raise InputError("no such header file", str(header))
@@ -83,7 +88,7 @@ def import_c(header: str | Path, struct: str, arches: tuple[str, ...] | None = N
             obj = compile_probe(path, a, Path(tmp), includes, defines)
             src = TypeSource(open_binary(obj))
             try:
-                builts.append(src.build(struct))
+                builts.append(src.build(*structs))
             except InputError as e:
                 raise InputError(f"{a}: {e.message.replace(str(obj), path.name)}", str(header), field=e.field) \
                     from None
