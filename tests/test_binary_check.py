@@ -132,3 +132,16 @@ def test_a_binary_without_the_versions_layouts(pvabi_proc: object, tmp_path: Pat
     assert run.exit_code == 2 and "Traceback" not in run.output
     assert run.stderr.strip() == f"error: {obj}: defines none of the layouts of v2.0 (" + ", ".join(
         r.name for r in version_abi("v2.0").records() if r.exists_on("x86_64")) + ")"
+
+
+def test_an_enum_renumbered_in_the_binary_is_reported(tmp_path: Path) -> None:
+    """The guest declares the field with a (packed, one-byte) C enum whose NOP is 4, not the version's 3."""
+    source = declarations(version_abi("v2.0"), "x86_32")
+    source = source.replace("struct vmi_relocation_info {", "enum __attribute__((packed)) vmi_relocation_type "
+                            "{ NONE, CALL_REL, JUMP_REL, NOP = 4 };\nstruct vmi_relocation_info {", 1)
+    source = source.replace("    uint8_t type;", "    enum vmi_relocation_type type;", 1)
+    obj = compile_object(source, "x86_32", tmp_path / "guest.o")
+    found = check_binary(ROOT, obj, FULL, "v2.0")
+    hits = [(f.rule, f.layout, f.path) for f in found.result.reports[0].findings]
+    assert hits == [("ENUM_VALUE_RENUMBERED", "vmi_relocation_type", "NOP")]
+    assert found.misread == ("vmi_relocation_type",)
