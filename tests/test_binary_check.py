@@ -144,4 +144,4 @@ def test_an_enum_renumbered_in_the_binary_is_reported(tmp_path: Path) -> None:
     found = check_binary(ROOT, obj, FULL, "v2.0")
     hits = [(f.rule, f.layout, f.path) for f in found.result.reports[0].findings]
     assert hits == [("ENUM_VALUE_RENUMBERED", "vmi_relocation_type", "NOP")]
-    assert found.misread == ("vmi_relocation_type",)
+    assert found.misread == ("vmi_relocation_info",)  # the struct that stores the enum

@@ -37,11 +37,13 @@ class BinaryCheck:
     checked: tuple[str, ...]  # layouts of the version found in the binary
     absent: tuple[str, ...]  # layouts of the version (on this arch) the binary does not define
     result: DiffResult
+    users: dict[str, tuple[str, ...]]  # enum or flags type -> the checked layouts storing it
 
     @property
     def misread(self) -> tuple[str, ...]:
-        """Layouts with a finding that breaks in a direction the mode checks."""
-        return tuple(sorted({f.layout for r in self.result.reports for f in r.violations}))
+        """Layouts with a finding that breaks in a direction the mode checks (an enum's: its users')."""
+        found = {f.layout for r in self.result.reports for f in r.violations}
+        return tuple(sorted({u for name in found for u in self.users.get(name, (name,))}))
 
 
 def check_binary(root: AbiRoot, path: str | Path, policy: Policy, version: str | None = None,
@@ -77,7 +79,15 @@ def check_binary(root: AbiRoot, path: str | Path, policy: Policy, version: str |
     report = diff_abis(old, new, names[0], names[1], policy, (src.arch,), tuple(checked))
     result = DiffResult((report,), policy, False, asked=names)
     absent = tuple(n for n in selected if n not in present)
-    return BinaryCheck(str(path), src.arch, src.form, side.name, tuple(checked), absent, result)
+    users: dict[str, list[str]] = {}
+    for abi in (side.abi, compiled):
+        for rec in abi.records():
+            for f in rec.fields if rec.name in checked else ():
+                for ref in (f.enum, f.flags):
+                    if ref and rec.name not in users.setdefault(ref, []):
+                        users[ref].append(rec.name)
+    return BinaryCheck(str(path), src.arch, src.form, side.name, tuple(checked), absent, result,
+                       {k: tuple(v) for k, v in users.items()})
 
 
 def overlay(types: dict[str, TypeDef], version: Abi, arch: str, records_alignment: bool) -> Abi:
