@@ -15,7 +15,7 @@ import construct as cs
 from .constructs import compiled_construct, layout_construct
 from .engine import ArrayType, Layout, Member, RecordType, RType
 from .errors import DecodeError, EncodeError
-from .values import EnumValue, FlagsValue
+from .values import EnumValue, FlagsValue, bits_key
 
 
 class ConstructCodec:
@@ -73,11 +73,19 @@ def plain(layout: Layout, parsed: Any) -> dict[str, Any]:
             out[key] = _plain_member(m, m.rtype, value)
         elif key.startswith("_hole_") or key == "_raw":
             out[key] = bytes(value)
+        elif key.startswith("_bits_"):
+            out[key] = _bit_padding(layout, key, bytes(value))
     return out
 
 
+def _bit_padding(layout: Layout, key: str, raw: bytes) -> bytes:
+    """A bitfield run's bytes with its members' bits cleared: what is left is padding, kept for rebuilding."""
+    run = next(r for r in layout.bit_runs if bits_key(r.offset) == key)
+    return (int.from_bytes(raw, run.order) & ~run.covered).to_bytes(run.size, run.order)
+
+
 def _plain_member(m: Member, t: RType, value: Any) -> Any:
-    if m.field.reserved is not None or isinstance(value, (bytes, bytearray)):
+    if (m.field.reserved is not None and m.bitfield is None) or isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(t, RecordType):
         return plain(t.layout, value)
@@ -113,6 +121,10 @@ def inspect(layout: Layout, values: dict[str, Any], base: int = 0, prefix: str =
 
 
 def _inspect(m: Member, t: RType, value: Any, offset: int, path: str, notes: list[Note]) -> None:
+    if m.field.reserved == "zero" and m.bitfield is not None:
+        if value:
+            notes.append(Note(path, offset, "reserved must be zero, but is not"))
+        return
     if m.field.reserved == "zero":
         if any(value):
             first = next(i for i, b in enumerate(value) if b)

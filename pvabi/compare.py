@@ -18,7 +18,7 @@ from functools import cached_property
 
 from . import arch as archmod
 from . import witness as witnessmod
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of
 from .errors import InputError
 from .findings import BREAKING, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW
@@ -181,7 +181,7 @@ class Comparison:
 
     @cached_property
     def old_features(self) -> frozenset[str]:
-        return frozenset(f.feature for r in self.old.records() for f in r.fields if f.feature)
+        return frozenset(x for r in self.old.records() for f in r.fields for x in f.all_features)
 
     def users_of(self, side: str, type_name: str, attr: str) -> list[tuple[RecordDef, str]]:
         """(record, field name) of every field whose ``enum``/``flags`` is ``type_name``."""
@@ -347,8 +347,27 @@ def space_kind(spans: list[Span]) -> str:
     return "zero"
 
 
+def _bit_spans(old: Layout, m: Member) -> list[Span]:
+    """What the old layout had at a new bitfield's bits (bytes it shares with other bitfields are not
+    an old field's unless that field held these very bits); bits no one held are padding."""
+    bf = bits_of(m)
+    left = set(range(bf.pos, bf.pos + bf.width))
+    out = []
+    for om in old.members:
+        ob = bits_of(om)
+        held = left & set(range(ob.pos, ob.pos + ob.width))
+        if held:
+            out.append(Span(min(held) // 8, max(held) // 8 + 1, "field" if is_live(om) else str(om.field.reserved), om))
+            left -= held
+    if left:
+        past = any(b >= old.size * 8 for b in left)
+        out.append(Span(min(left) // 8, max(left) // 8 + 1, "past_end" if past else "hole"))
+    return out
+
+
 def added_space(pair: RecordPair, m: Member) -> str:
-    spans = pair.old_spans(m.offset, m.end)
+    spans = (_bit_spans(pair.old, m) if m.bitfield is not None and pair.old is not None
+             else pair.old_spans(m.offset, m.end))
     if pair.new is not None and pair.new.kind == "union":
         # A union's members overlap by design: a new member is another view of bytes old writers filled
         # through some other member (undeclared for the new view), not a field placed over a live one.

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
+from functools import cached_property
+from typing import Literal, Union
 
 from . import arch as archmod
 from . import expr
 from .arch import Arch, Scalar
 from .errors import InputError
-from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, RecordDef
+from .model import Abi, AliasDef, Dim, EnumDef, FieldDef, FlagsDef, PerArch, RecordDef
 
 MAX_LAYOUT_BYTES = 16 << 20
 MAX_NESTING = 64
@@ -87,6 +88,32 @@ RType = Union[ScalarType, ArrayType, RecordType]
 
 
 @dataclass(frozen=True)
+class BitField:
+    """Where a bitfield's bits are: ``pos`` counts bits from the start of its record in GCC's order
+    (from the least significant bit of byte 0 on little-endian targets, from the most significant
+    on big-endian ones), so the field lives in bytes ``pos // 8`` to ``(pos + width - 1) // 8``."""
+
+    pos: int
+    width: int
+    big_endian: bool
+
+    @property
+    def span(self) -> int:
+        return (self.pos + self.width - 1) // 8 - self.pos // 8 + 1
+
+    @property
+    def order(self) -> Literal["little", "big"]:
+        return "big" if self.big_endian else "little"
+
+    @property
+    def shift(self) -> int:
+        """The right shift that brings the field down to bit 0 of the integer its bytes form."""
+        if self.big_endian:
+            return (self.pos // 8 + self.span) * 8 - (self.pos + self.width)
+        return self.pos % 8
+
+
+@dataclass(frozen=True)
 class Member:
     name: str
     offset: int
@@ -95,14 +122,22 @@ class Member:
     field: FieldDef
     enum: EnumDef | None = None
     flags: FlagsDef | None = None
+    bitfield: BitField | None = None  # a bitfield: ``offset`` and ``size`` are the bytes its bits touch
 
     @property
     def size(self) -> int:
-        return self.rtype.size
+        return self.bitfield.span if self.bitfield is not None else self.rtype.size
 
     @property
     def end(self) -> int:
-        return self.offset + self.rtype.size
+        return self.offset + self.size
+
+
+def bits_of(m: Member) -> BitField:
+    """The bits a member holds, numbered as GCC numbers bitfields; an ordinary member holds all of its bytes'."""
+    if m.bitfield is not None:
+        return m.bitfield
+    return BitField(m.offset * 8, m.size * 8, False)
 
 
 @dataclass(frozen=True)
@@ -128,6 +163,65 @@ class Layout:
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
+
+    @cached_property
+    def bit_runs(self) -> tuple[BitRun, ...]:
+        """Its bitfields grouped into runs of shared bytes (computed once: codecs ask on every image)."""
+        return tuple(bit_runs(self))
+
+    @property
+    def flexible(self) -> bool:
+        """Ends in a flexible array member (its elements follow the struct, outside its size)."""
+        return bool(self.members) and self.members[-1].field.flexible
+
+
+@dataclass(frozen=True)
+class BitRun:
+    """Consecutive bitfields of a struct that share bytes: they are read and written as one unit."""
+
+    offset: int
+    size: int
+    members: tuple[Member, ...]
+
+    @property
+    def order(self) -> Literal["little", "big"]:
+        first = self.members[0].bitfield
+        return first.order if first is not None else "little"
+
+    def shift(self, m: Member) -> int:
+        """Where ``m``'s bits sit in the integer the run's bytes form in the target's byte order."""
+        assert m.bitfield is not None
+        rel = m.bitfield.pos - self.offset * 8
+        return self.size * 8 - rel - m.bitfield.width if m.bitfield.big_endian else rel
+
+    @property
+    def covered(self) -> int:
+        """The bits of that integer some member holds (the rest is bit padding)."""
+        mask = 0
+        for m in self.members:
+            assert m.bitfield is not None
+            mask |= ((1 << m.bitfield.width) - 1) << self.shift(m)
+        return mask
+
+
+def bit_runs(layout: Layout) -> list[BitRun]:
+    """The struct's bitfields grouped into runs of shared bytes (a union's bitfields each start at 0)."""
+    runs: list[BitRun] = []
+    if layout.kind != "struct":
+        return runs
+    prev: Member | None = None
+    for m in layout.members:
+        if m.bitfield is None:
+            prev = m
+            continue
+        last = runs[-1] if runs else None
+        if last is not None and last.members[-1] is prev and m.offset < last.offset + last.size:
+            end = max(last.offset + last.size, m.end)
+            runs[-1] = BitRun(last.offset, end - last.offset, (*last.members, m))
+        else:
+            runs.append(BitRun(m.offset, m.size, (m,)))
+        prev = m
+    return runs
 
 
 @dataclass(frozen=True)
@@ -193,7 +287,7 @@ class Resolver:
         for _ in range(MAX_NESTING):
             scalar = self.arch.scalar(name)
             if scalar is not None:
-                end = self.arch.endian if endian == "native" else endian
+                end = scalar.endian or (self.arch.endian if endian == "native" else endian)
                 return ScalarType(scalar, end, spelled)
             t = self.abi.types.get(name)
             if isinstance(t, AliasDef):
@@ -208,9 +302,25 @@ class Resolver:
             raise InputError(f"{name!r} is not a storage type", loc.file if loc else None, loc.line if loc else None)
         raise InputError(f"alias chain from {spelled!r} is longer than {MAX_NESTING}")
 
+    def _inline(self, rec: RecordDef, depth: int) -> Layout:
+        found = self._layouts.get(rec.name)
+        if found is None:
+            if depth > MAX_NESTING:
+                raise InputError(f"nested deeper than {MAX_NESTING} levels", rec.loc.file, rec.loc.line, rec.name)
+            found = self._layouts[rec.name] = self._lay_out(rec, depth + 1)
+        return found
+
     def _field_type(self, rec: RecordDef, f: FieldDef, depth: int) -> RType:
-        t = self.named_type(f.type, f.endian or rec.endian, depth, f)
+        t: RType
+        if f.inline is not None:
+            t = RecordType(self._inline(f.inline, depth))
+        else:
+            t = self.named_type(f.type, f.endian or rec.endian, depth, f)
+        if isinstance(t, RecordType) and t.layout.flexible:
+            raise self._err(rec, f, f"{t.layout.name} ends in a flexible array member; pvabi does not embed it")
         counts = [self._count(rec, f, d) for d in f.dims]
+        if f.flexible:
+            counts.insert(0, 0)
         total = t.size
         for c in counts:
             total *= c
@@ -220,12 +330,22 @@ class Resolver:
             t = ArrayType(t, c)
         return t
 
-    def _count(self, rec: RecordDef, f: FieldDef, d: int | str) -> int:
+    def constant(self, name: str) -> int:
+        c = self.abi.constants.get(name)
+        value = c.values.get(self.arch.name) if c else None
+        if not isinstance(value, int):
+            raise expr.ExprError(f"constant {name!r} has no value on {self.arch.name}")
+        return value
+
+    def _count(self, rec: RecordDef, f: FieldDef, dim: Dim) -> int:
+        d = dim.get(self.arch.name) if isinstance(dim, PerArch) else dim
+        if d is None:
+            raise self._err(rec, f, f"the count has no value on {self.arch.name}")
         if isinstance(d, int):
             value = d
         else:
             try:
-                value = expr.evaluate(expr.parse(d), self.sizeof, self.alignof)
+                value = expr.evaluate(expr.parse(str(d)), self.sizeof, self.alignof, self.constant)
             except expr.ExprError as e:
                 raise self._err(rec, f, f"count {d!r}: {e}") from None
         if value < 0:
@@ -241,35 +361,42 @@ class Resolver:
         arch = self.arch.name
         members: list[Member] = []
         holes: list[Hole] = []
-        offset = 0
+        bitpos = 0  # the next free bit: bitfields start inside bytes, every other member at a byte
         size = 0
         align = 1
         prev: Member | None = None
-        for f in rec.fields:
-            if not f.present_on(arch):
-                continue
+        present = [f.for_arch(arch) for f in rec.fields if f.present_on(arch)]
+        for i, f in enumerate(present):
             t = self._field_type(rec, f, depth)
-            a = 1 if rec.packed else t.align
-            if f.aligned:
-                a = max(a, f.aligned)
-            at = 0 if rec.kind == "union" else _round_up(offset, a)
-            declared = f.offset.get_int(arch) if f.offset else None
-            if declared is not None and declared != at:
-                if prev is not None and declared < prev.end and rec.kind == "struct":
-                    raise self._err(rec, f, f"declared offset {declared} overlaps field {prev.name!r} "
-                                            f"(bytes {prev.offset}..{prev.end - 1}) on {arch}")
-                raise self._err(rec, f, f"declared offset {declared}, but GCC places it at {at} on {arch}")
-            if at > offset:
+            if f.flexible and (rec.kind == "union" or i != len(present) - 1 or i == 0):
+                raise self._err(rec, f, "a flexible array member must be the last member of a struct "
+                                        f"with other members on {arch}")
+            offset = -(-bitpos // 8)
+            if f.bits is not None:
+                m, a = self._bitfield(rec, f, t, 0 if rec.kind == "union" else bitpos)
+                bitpos = m.bitfield.pos + f.bits if m.bitfield and rec.kind == "struct" else bitpos
+                at = m.offset
+            else:
+                a = 1 if rec.packed else t.align
+                if f.aligned:
+                    a = max(a, f.aligned)
+                at = 0 if rec.kind == "union" else _round_up(offset, a)
+                declared = f.offset.get_int(arch) if f.offset else None
+                if declared is not None and declared != at:
+                    if prev is not None and declared < prev.end and rec.kind == "struct":
+                        raise self._err(rec, f, f"declared offset {declared} overlaps field {prev.name!r} "
+                                                f"(bytes {prev.offset}..{prev.end - 1}) on {arch}")
+                    raise self._err(rec, f, f"declared offset {declared}, but GCC places it at {at} on {arch}")
+                m = Member(f.name, at, a, t, f, self.abi.enum(f.enum), self.abi.flags(f.flags))
+                if rec.kind == "struct":
+                    bitpos = m.end * 8
+            if at > offset and rec.kind == "struct":
                 holes.append(Hole(offset, at - offset, prev.name if prev else None))
-            m = Member(f.name, at, a, t, f, self.abi.enum(f.enum), self.abi.flags(f.flags))
             self._check_values(rec, f, t)
             members.append(m)
             prev = m
             align = max(align, a)
-            if rec.kind == "union":
-                size = max(size, m.end)
-            else:
-                offset = size = m.end
+            size = max(size, m.end) if rec.kind == "union" else -(-bitpos // 8)
             if size > MAX_LAYOUT_BYTES:
                 raise self._err(rec, f, f"layout grows past the {MAX_LAYOUT_BYTES}-byte bound")
         if rec.aligned:
@@ -286,6 +413,32 @@ class Resolver:
             raise InputError(f"lays out in {total} bytes on {arch}, more than its max_size of {bound}",
                              rec.loc.file, rec.loc.line, f"{rec.name}.max_size")
         return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec)
+
+    def _bitfield(self, rec: RecordDef, f: FieldDef, t: RType, bitpos: int) -> tuple[Member, int]:
+        """Place a bitfield as GCC does on targets where the declared type matters (all of ours).
+
+        GCC (stor-layout.cc, ``excess_unit_span``): a bitfield may not span more units of its type's
+        alignment than the type itself has; if it would, it starts at the next multiple of that
+        alignment. So on x86_64 ``u64 a:40; u64 b:40`` puts ``b`` at bit 64, but on i386, where
+        ``u64`` is 4-aligned in structs, at bit 40. In a packed struct bits follow each other with
+        no such rule. A named bitfield aligns its struct like its type (unless packed).
+        """
+        assert f.bits is not None
+        if not isinstance(t, ScalarType):
+            raise self._err(rec, f, "a bitfield needs an integer type")
+        if t.endian != self.arch.endian:
+            raise self._err(rec, f, f"a bitfield's bits are in the architecture's byte order, but {t.spelled} "
+                                    f"is {t.endian}-endian on {self.arch.name}")
+        if f.bits > t.size * 8:
+            raise self._err(rec, f, f"a bitfield of {f.bits} bits does not fit {t.spelled} ({t.size * 8} bits)")
+        unit = t.align * 8
+        a = 1 if rec.packed else t.align
+        if not rec.packed:
+            within = bitpos % unit
+            if (within + f.bits + unit - 1) // unit > t.size * 8 // unit:
+                bitpos = _round_up(bitpos, unit)
+        bf = BitField(bitpos, f.bits, self.arch.endian == "big")
+        return Member(f.name, bitpos // 8, a, t, f, self.abi.enum(f.enum), self.abi.flags(f.flags), bf), a
 
     def _check_values(self, rec: RecordDef, f: FieldDef, t: RType) -> None:
         """Enums, flags and constants must fit the storage they describe."""
@@ -321,8 +474,9 @@ class Resolver:
             raise self._err(rec, f, "constant bytes must be 0..255")
 
 
-def int_range(s: Scalar) -> tuple[int, int]:
-    bits = s.size * 8
+def int_range(s: Scalar, width: int | None = None) -> tuple[int, int]:
+    """The values ``s`` holds (in ``width`` bits, for a bitfield)."""
+    bits = width or s.size * 8
     return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if s.signed else (0, (1 << bits) - 1)
 
 

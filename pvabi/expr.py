@@ -60,16 +60,30 @@ def names(tree: ast.expr) -> set[str]:
     return found
 
 
-def evaluate(tree: ast.expr, sizeof: Callable[[str], int], alignof: Callable[[str], int]) -> int:
+def constants(tree: ast.expr) -> set[str]:
+    """Named constants used (bare names, outside sizeof()/alignof())."""
+    inside = {id(node.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in inside
+            and node.id not in _FUNCS}
+
+
+def _no_constants(name: str) -> int:
+    raise ExprError(f"unknown constant {name!r}")
+
+
+def evaluate(tree: ast.expr, sizeof: Callable[[str], int], alignof: Callable[[str], int],
+             constant: Callable[[str], int] = _no_constants) -> int:
     if isinstance(tree, ast.Constant):
         assert isinstance(tree.value, int)
         return tree.value
+    if isinstance(tree, ast.Name):
+        return constant(tree.id)
     if isinstance(tree, ast.UnaryOp):
-        v = evaluate(tree.operand, sizeof, alignof)
+        v = evaluate(tree.operand, sizeof, alignof, constant)
         return -v if isinstance(tree.op, ast.USub) else v
     if isinstance(tree, ast.BinOp):
-        a = evaluate(tree.left, sizeof, alignof)
-        b = evaluate(tree.right, sizeof, alignof)
+        a = evaluate(tree.left, sizeof, alignof, constant)
+        b = evaluate(tree.right, sizeof, alignof, constant)
         if isinstance(tree.op, (ast.Div, ast.Mod)) and b == 0:
             raise ExprError("division by zero")
         return _OPS[type(tree.op)](a, b)
@@ -85,6 +99,8 @@ def _check(node: ast.AST, depth: int = 0) -> None:
     if isinstance(node, ast.Constant):
         if type(node.value) is not int:
             raise ExprError(f"only integers are allowed, not {node.value!r}")
+    elif isinstance(node, ast.Name) and node.id not in _FUNCS:
+        pass  # a named constant, looked up when evaluated
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         _check(node.operand, depth + 1)
     elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
@@ -94,4 +110,4 @@ def _check(node: ast.AST, depth: int = 0) -> None:
           and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)):
         pass
     else:
-        raise ExprError("allowed: integers, + - * / %, parentheses, sizeof(T), alignof(T)")
+        raise ExprError("allowed: integers, named constants, + - * / %, parentheses, sizeof(T), alignof(T)")

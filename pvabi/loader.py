@@ -20,11 +20,26 @@ import jsonschema
 from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
-from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, Loc, PerArch, RecordDef, TypeDef
+from .model import (
+    PARTIES,
+    Abi,
+    AliasDef,
+    ConstDef,
+    Dim,
+    EnumDef,
+    FieldDef,
+    FlagsDef,
+    LayoutFile,
+    Loc,
+    PerArch,
+    RecordDef,
+    TypeDef,
+)
 from .yamlsafe import Document, load_file, schema_error_path
 
 MAX_FILES = 256
 RESERVED_NAMES = ("_raw",)
+RESERVED_PREFIXES = ("_hole_", "_anon", "_bits_")  # keys the codec's values use for padding and anonymous members
 C_KEYWORDS = frozenset((
     # names the generated C uses or that GNU C / C23 reserve
     "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t", "uintptr_t",
@@ -179,11 +194,22 @@ def _const(value: Any) -> int | bytes | tuple[int, ...] | None:
 def _build(docs: list[Document], abi_name: str) -> tuple[Abi, list[InputError]]:
     errors: list[InputError] = []
     types: dict[str, TypeDef] = {}
+    constants: dict[str, ConstDef] = {}
     files = []
     for doc in docs:
         meta = doc.data["meta"]
         endian = meta.get("endian", "native")
         names = []
+        for cname, value in doc.data.get("constants", {}).items():
+            loc = Loc(doc.file, doc.line(("constants", cname)))
+            if cname in constants:
+                errors.append(InputError(f"constant {cname!r} is already defined at {constants[cname].loc}",
+                                         loc.file, loc.line, f"constants.{cname}"))
+                continue
+            _check_arch_keys(value, doc, ("constants", cname), f"constants.{cname}", errors)
+            values = _per_arch(value)
+            assert values is not None
+            constants[cname] = ConstDef(cname, loc, values)
         for tname, t in doc.data["types"].items():
             loc = Loc(doc.file, doc.line(("types", tname)))
             if tname in types:
@@ -194,11 +220,19 @@ def _build(docs: list[Document], abi_name: str) -> tuple[Abi, list[InputError]]:
             if archmod.ARCHES.get(tname) or tname in archmod.BUILTIN_SCALARS or tname in C_KEYWORDS:
                 errors.append(InputError(f"type name {tname!r} is reserved", loc.file, loc.line, f"types.{tname}"))
                 continue
+            if tname in constants:
+                errors.append(InputError(f"{tname!r} is already a constant (defined at {constants[tname].loc})",
+                                         loc.file, loc.line, f"types.{tname}"))
+                continue
             types[tname] = _typedef(doc, tname, t, loc, meta["id"], endian, errors, _arch_set(meta.get("arches")))
             names.append(tname)
         files.append(LayoutFile(meta["id"], doc.file, meta["doc"], endian, tuple(names), meta.get("source"),
                                 _arch_set(meta.get("arches"))))
-    abi = Abi(abi_name, tuple(files), types)
+    for cname, c in constants.items():
+        if cname in types and c.loc.file != types[cname].loc.file:
+            errors.append(InputError(f"{cname!r} is also a type (defined at {types[cname].loc})",
+                                     c.loc.file, c.loc.line, f"constants.{cname}"))
+    abi = Abi(abi_name, tuple(files), types, constants)
     errors.extend(_check_references(abi))
     return abi, errors
 
@@ -221,12 +255,28 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         _check_arch_keys(t.get("arch"), doc, ("types", name, "arch"), name, errors)
         targets = _per_arch(t["type"] if "type" in t else t["arch"])
         assert targets is not None
-        return AliasDef(name, t["doc"], loc, targets, t.get("source"))
+        return AliasDef(name, t.get("doc", ""), loc, targets, t.get("source"))
     _check_arch_keys(t.get("size"), doc, ("types", name, "size"), f"{name}.size", errors)
+    fields = _fields(doc, ("types", name), name, t, file_id, endian, arches, errors)
+    return RecordDef(
+        name=name, kind=kind, doc=t["doc"], loc=loc, file_id=file_id, endian=endian, fields=fields,
+        source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
+        size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
+        writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+    )
+
+
+def _fields(doc: Document, path: tuple[str | int, ...], name: str, t: dict[str, Any], file_id: str, endian: str,
+            arches: frozenset[str] | None, errors: list[InputError]) -> tuple[FieldDef, ...]:
+    """The fields of the record ``name`` whose YAML is ``t`` at ``path`` (inline records recurse)."""
     fields = []
     seen_names: dict[str, tuple[int, set[str]]] = {}
     for i, f in enumerate(t["fields"]):
-        floc = Loc(doc.file, doc.line(("types", name, "fields", i)))
+        fpath = (*path, "fields", i)
+        floc = Loc(doc.file, doc.line(fpath))
+        if "kind" in f:
+            fields.append(_inline_field(doc, fpath, name, i, f, t, file_id, endian, arches, errors))
+            continue
         fname = f["name"]
         where = f"{name}.{fname}"
         only, excl = _arch_set(f.get("only_arch")), _arch_set(f.get("except_arch"))
@@ -239,32 +289,90 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
                                      floc.file, floc.line, where))
         first_line, arches_seen = seen_names.get(fname, (floc.line, set()))
         seen_names[fname] = (first_line, arches_seen | present)
-        if fname in RESERVED_NAMES or fname.startswith("_hole_") or fname in C_KEYWORDS:
+        if fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or fname in C_KEYWORDS:
             errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
-        _check_arch_keys(f.get("offset"), doc, ("types", name, "fields", i, "offset"), f"{where}.offset", errors)
-        dims = f.get("count", ())
-        dims = tuple(dims) if isinstance(dims, list) else ((dims,) if dims != () else ())
-        for d in dims:
-            if isinstance(d, str):
-                try:
-                    expr.parse(d)
-                except expr.ExprError as e:
-                    errors.append(InputError(str(e), floc.file, doc.line(("types", name, "fields", i, "count")),
-                                             f"{where}.count"))
+        _check_arch_keys(f.get("offset"), doc, (*fpath, "offset"), f"{where}.offset", errors)
+        raw_dims = f.get("count", ())
+        raw_dims = tuple(raw_dims) if isinstance(raw_dims, list) else ((raw_dims,) if raw_dims != () else ())
+        dims: list[Dim] = []
+        for d in raw_dims:
+            _check_arch_keys(d, doc, (*fpath, "count"), f"{where}.count", errors)
+            for text in (d.values() if isinstance(d, dict) else (d,)):
+                if isinstance(text, str):
+                    try:
+                        expr.parse(text)
+                    except expr.ExprError as e:
+                        errors.append(InputError(str(e), floc.file, doc.line((*fpath, "count")), f"{where}.count"))
+            per = _per_arch(d) if isinstance(d, dict) else None
+            dims.append(per if per is not None else d)
+        _check_bitfield(f, floc, where, errors)
+        writer, reader, feature, by_arch = _contract(f, t, doc, fpath, where, errors)
         fields.append(FieldDef(
-            name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=dims,
+            name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=tuple(dims),
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
-            writer=_party(f, t, "writer"), reader=_party(f, t, "reader"),
-            feature=f.get("feature"), since=f.get("since"),
-            only_arch=only, except_arch=excl,
+            writer=writer, reader=reader, feature=feature, since=f.get("since"),
+            only_arch=only, except_arch=excl, bits=f.get("bits"), flexible=f.get("flexible", False),
+            by_arch=by_arch,
         ))
-    return RecordDef(
-        name=name, kind=kind, doc=t["doc"], loc=loc, file_id=file_id, endian=endian, fields=tuple(fields),
-        source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
-        size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
-        writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+    return tuple(fields)
+
+
+def _inline_field(doc: Document, fpath: tuple[str | int, ...], parent: str, index: int, f: dict[str, Any],
+                  t: dict[str, Any], file_id: str, endian: str, arches: frozenset[str] | None,
+                  errors: list[InputError]) -> FieldDef:
+    """A struct or union declared in place; without a name it is anonymous and its fields are the parent's."""
+    floc = Loc(doc.file, doc.line(fpath))
+    named = "name" in f
+    fname = f["name"] if named else f"_anon{index}"
+    where = f"{parent}.{fname}"
+    if named and (fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or fname in C_KEYWORDS):
+        errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
+    _check_arch_keys(f.get("offset"), doc, (*fpath, "offset"), f"{where}.offset", errors)
+    # Inline members inherit the enclosing record's default writer and reader unless they set their own.
+    body = {**f, "writer": f.get("writer") or t.get("writer"), "reader": f.get("reader") or t.get("reader")}
+    rec = RecordDef(
+        name=where, kind=f["kind"], doc=f.get("doc", ""), loc=floc, file_id=file_id, endian=endian,
+        fields=_fields(doc, fpath, where, body, file_id, endian, arches, errors),
+        packed=f.get("packed", False), aligned=f.get("aligned"), writer=body["writer"], reader=body["reader"],
+        arches=arches, inline=True,
     )
+    return FieldDef(name=fname, type=where, loc=floc, doc=f.get("doc", ""), offset=_per_arch(f.get("offset")),
+                    only_arch=_arch_set(f.get("only_arch")), except_arch=_arch_set(f.get("except_arch")),
+                    inline=rec, anonymous=not named)
+
+
+def _check_bitfield(f: dict[str, Any], loc: Loc, where: str, errors: list[InputError]) -> None:
+    """A bitfield is one integer of ``bits`` bits: no arrays, asserted offsets, alignment or constants."""
+    if "bits" not in f:
+        return
+    for key, why in (("count", "a bitfield cannot be an array"), ("flexible", "a bitfield cannot be an array"),
+                     ("offset", "a bitfield has no byte offset to assert"),
+                     ("aligned", "pvabi does not support aligned bitfields"),
+                     ("const", "a bitfield cannot be a constant")):
+        if key in f:
+            errors.append(InputError(f"{why} ({key!r} with 'bits')", loc.file, loc.line, where))
+
+
+def _contract(f: dict[str, Any], t: dict[str, Any], doc: Document, fpath: tuple[str | int, ...], where: str,
+              errors: list[InputError]) -> tuple[str, str, str | None, PerArch | None]:
+    """Writer, reader and feature of a field (its own word, else its record's); per architecture if given so."""
+    for key in ("writer", "reader", "feature"):
+        _check_arch_keys(f.get(key), doc, (*fpath, key), f"{where}.{key}", errors)
+    per = {a: (_party(f, t, "writer", a), _party(f, t, "reader", a), _feature(f, a))
+           for a in ("default", *archmod.ARCHES)}
+    default = per.pop("default")
+    by_arch = None
+    if any(v != default for v in per.values()):
+        by_arch = PerArch(tuple(sorted(per.items())))
+    return (*default, by_arch)
+
+
+def _feature(f: dict[str, Any], arch: str) -> str | None:
+    value = f.get("feature")
+    if isinstance(value, dict):
+        value = _per_arch(value).get(arch) if value else None  # type: ignore[union-attr]
+    return str(value) if value is not None else None
 
 
 def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], where: str,
@@ -281,9 +389,13 @@ def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], whe
         seen[canon] = key
 
 
-def _party(f: dict[str, Any], record: dict[str, Any], key: str) -> str:
-    """Who writes (reads) a field: its own word, else its record's, else both (none if reserved)."""
-    own = f.get(key) or record.get(key)
+def _party(f: dict[str, Any], record: dict[str, Any], key: str, arch: str = "default") -> str:
+    """Who writes (reads) a field on ``arch``: its own word, else its record's, else both (none if reserved)."""
+    own = f.get(key)
+    if isinstance(own, dict):
+        own = _per_arch(own).get(arch)  # type: ignore[union-attr]
+    own = own or record.get(key)
+    assert own is None or own in PARTIES
     return str(own) if own else ("none" if "reserved" in f else "both")
 
 
@@ -301,34 +413,105 @@ def _check_references(abi: Abi) -> list[InputError]:
                                              t.loc.file, t.loc.line, t.name))
                 elif isinstance(abi.types.get(target), (EnumDef, FlagsDef)):
                     errors.append(InputError(f"{target!r} is not a storage type", t.loc.file, t.loc.line, t.name))
-        if not isinstance(t, RecordDef):
-            continue
-        for f in t.fields:
-            where = f"{t.name}.{f.name}"
-            if not known(f.type):
-                errors.append(InputError(f"unknown type {f.type!r}", f.loc.file, f.loc.line, where))
-            elif isinstance(abi.types.get(f.type, None), (EnumDef, FlagsDef)):
-                errors.append(InputError(f"{f.type!r} is an {type(abi.types[f.type]).__name__[:-3].lower()}; "
-                                         f"give an integer type and `enum:`/`flags:` {f.type}",
-                                         f.loc.file, f.loc.line, where))
-            for attr, want in (("enum", EnumDef), ("flags", FlagsDef)):
-                ref = getattr(f, attr)
-                if ref is not None and not isinstance(abi.types.get(ref), want):
-                    errors.append(InputError(f"unknown {attr} {ref!r}", f.loc.file, f.loc.line, where))
-            if f.enum and f.flags:
-                errors.append(InputError("a field is an enum or flags, not both", f.loc.file, f.loc.line, where))
-            if f.const is not None and f.reserved:
-                errors.append(InputError("a constant cannot also be reserved", f.loc.file, f.loc.line, where))
-            for d in f.dims:
-                if isinstance(d, str):
-                    try:
-                        used = expr.names(expr.parse(d))
-                    except expr.ExprError:
-                        continue
-                    for n in sorted(used - set(archmod.BUILTIN_SCALARS) - set(abi.types)):
-                        errors.append(InputError(f"unknown type {n!r} in count", f.loc.file, f.loc.line, where))
+        if isinstance(t, RecordDef):
+            _check_record(abi, t, errors)
     errors.extend(_cycles(abi))
     return errors
+
+
+def dim_texts(d: Dim) -> list[int | str]:
+    """The literal or expression forms of one dimension (every architecture's, if it differs)."""
+    return [v for _, v in d.values if isinstance(v, (int, str))] if isinstance(d, PerArch) else [d]
+
+
+def _check_record(abi: Abi, t: RecordDef, errors: list[InputError]) -> None:
+    def known(tname: str) -> bool:
+        return tname in archmod.BUILTIN_SCALARS or tname in abi.types
+
+    for f in t.fields:
+        where = f"{t.name}.{f.name}"
+        if f.inline is not None:
+            _check_record(abi, f.inline, errors)
+            continue
+        if not known(f.type):
+            errors.append(InputError(f"unknown type {f.type!r}", f.loc.file, f.loc.line, where))
+        elif isinstance(abi.types.get(f.type, None), (EnumDef, FlagsDef)):
+            errors.append(InputError(f"{f.type!r} is an {type(abi.types[f.type]).__name__[:-3].lower()}; "
+                                     f"give an integer type and `enum:`/`flags:` {f.type}",
+                                     f.loc.file, f.loc.line, where))
+        fixed = _fixed_endian(f.type)
+        if fixed is not None and f.endian is not None and f.endian != fixed:
+            errors.append(InputError(f"{f.type} is {fixed}-endian; endian: {f.endian} contradicts it",
+                                     f.loc.file, f.loc.line, where))
+        for attr, want in (("enum", EnumDef), ("flags", FlagsDef)):
+            ref = getattr(f, attr)
+            if ref is not None and not isinstance(abi.types.get(ref), want):
+                errors.append(InputError(f"unknown {attr} {ref!r}", f.loc.file, f.loc.line, where))
+        if f.enum and f.flags:
+            errors.append(InputError("a field is an enum or flags, not both", f.loc.file, f.loc.line, where))
+        if f.const is not None and f.reserved:
+            errors.append(InputError("a constant cannot also be reserved", f.loc.file, f.loc.line, where))
+        for d in f.dims:
+            for text in dim_texts(d):
+                if not isinstance(text, str):
+                    continue
+                try:
+                    tree = expr.parse(text)
+                except expr.ExprError:
+                    continue
+                for n in sorted(expr.names(tree) - set(archmod.BUILTIN_SCALARS) - set(abi.types)):
+                    errors.append(InputError(f"unknown type {n!r} in count", f.loc.file, f.loc.line, where))
+                for n in sorted(expr.constants(tree) - set(abi.constants)):
+                    errors.append(InputError(f"unknown constant {n!r} in count", f.loc.file, f.loc.line, where))
+    _check_member_names(t, errors)
+
+
+def member_names(rec: RecordDef) -> list[tuple[str, FieldDef]]:
+    """The names C sees in ``rec``: its fields', with an anonymous member's fields in its place."""
+    out: list[tuple[str, FieldDef]] = []
+    for f in rec.fields:
+        if f.anonymous and f.inline is not None:
+            out.extend(member_names(f.inline))
+        else:
+            out.append((f.name, f))
+    return out
+
+
+def _check_member_names(rec: RecordDef, errors: list[InputError]) -> None:
+    """An anonymous member's fields share the enclosing record's names, as in C."""
+    if not any(f.anonymous for f in rec.fields):
+        return
+    direct = {id(f) for f in rec.fields}
+    seen: dict[str, FieldDef] = {}
+    for name, f in member_names(rec):
+        other = seen.get(name)
+        if other is not None and not (id(f) in direct and id(other) in direct) and any(
+                f.present_on(a) and other.present_on(a) for a in archmod.ARCHES):
+            errors.append(InputError(f"duplicate member name {name!r} (first at line {other.loc.line}); "
+                                     "an anonymous member's fields belong to the enclosing record",
+                                     f.loc.file, f.loc.line, f"{rec.name}.{name}"))
+        seen.setdefault(name, f)
+
+
+def _fixed_endian(tname: str) -> str | None:
+    scalar = archmod.get(archmod.DEFAULT_ARCH).scalar(tname)
+    return scalar.endian if scalar is not None else None
+
+
+def _record_deps(rec: RecordDef) -> list[str]:
+    """The types a record needs laid out first: its fields' (through inline records) and sizeof() in counts."""
+    deps = []
+    for f in rec.fields:
+        if f.inline is not None:
+            deps.extend(_record_deps(f.inline))
+            continue
+        deps.append(f.type)
+        for d in f.dims:
+            for text in dim_texts(d):
+                if isinstance(text, str):
+                    with contextlib.suppress(expr.ExprError):
+                        deps.extend(sorted(expr.names(expr.parse(text))))
+    return deps
 
 
 def _cycles(abi: Abi) -> list[InputError]:
@@ -338,14 +521,7 @@ def _cycles(abi: Abi) -> list[InputError]:
         if isinstance(t, AliasDef):
             edges[t.name] = [str(v) for _, v in t.targets.values]
         elif isinstance(t, RecordDef):
-            deps = []
-            for f in t.fields:
-                deps.append(f.type)
-                for d in f.dims:
-                    if isinstance(d, str):
-                        with contextlib.suppress(expr.ExprError):
-                            deps.extend(sorted(expr.names(expr.parse(d))))
-            edges[t.name] = deps
+            edges[t.name] = _record_deps(t)
     errors = []
     state: dict[str, int] = {}
     reported: set[frozenset[str]] = set()

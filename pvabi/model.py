@@ -8,7 +8,7 @@ those depend on the architecture and are the layout engine's job (``engine``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Union
 
@@ -39,13 +39,17 @@ class PerArch:
         return value if isinstance(value, int) else None
 
 
+# One array dimension: a literal, an expression, or either per architecture.
+Dim = Union[int, str, PerArch]
+
+
 @dataclass(frozen=True)
 class FieldDef:
     name: str
     type: str
     loc: Loc
     doc: str = ""
-    dims: tuple[int | str, ...] = ()
+    dims: tuple[Dim, ...] = ()
     offset: PerArch | None = None
     aligned: int | None = None
     endian: str | None = None
@@ -59,6 +63,12 @@ class FieldDef:
     since: str | None = None
     only_arch: frozenset[str] | None = None
     except_arch: frozenset[str] | None = None
+    bits: int | None = None  # a bitfield's width
+    flexible: bool = False  # a flexible array member: `type name[]`, size 0
+    inline: RecordDef | None = None  # a struct or union declared in place (``type`` names it)
+    anonymous: bool = False  # an inline record without a member name (C11): its fields are the parent's
+    # (writer, reader, feature) where they differ per architecture; ``for_arch`` applies them.
+    by_arch: PerArch | None = None
 
     def present_on(self, arch: str) -> bool:
         if self.only_arch is not None:
@@ -66,6 +76,22 @@ class FieldDef:
         if self.except_arch is not None:
             return arch not in self.except_arch
         return True
+
+    @property
+    def all_features(self) -> frozenset[str]:
+        """Every feature that gates this field on some architecture."""
+        found = {self.feature} | {v[2] for _, v in (self.by_arch.values if self.by_arch else ())
+                                  if isinstance(v, tuple)}
+        return frozenset(f for f in found if f)
+
+    def for_arch(self, arch: str) -> FieldDef:
+        """This field as it is on ``arch``: its per-architecture writer, reader and feature applied."""
+        if self.by_arch is None:
+            return self
+        found = self.by_arch.get(arch)
+        assert isinstance(found, tuple)
+        writer, reader, feature = found
+        return replace(self, writer=writer, reader=reader, feature=feature, by_arch=None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,7 @@ class RecordDef:
     writer: str | None = None
     reader: str | None = None
     arches: frozenset[str] | None = None
+    inline: bool = False  # declared in place inside another record; it has no C tag of its own
 
     def exists_on(self, arch: str) -> bool:
         return self.arches is None or arch in self.arches
@@ -145,6 +172,15 @@ TypeDef = Union[RecordDef, EnumDef, FlagsDef, AliasDef]
 
 
 @dataclass(frozen=True)
+class ConstDef:
+    """A named integer constant (a header's ``#define``), possibly one per architecture."""
+
+    name: str
+    loc: Loc
+    values: PerArch
+
+
+@dataclass(frozen=True)
 class LayoutFile:
     id: str
     path: str
@@ -162,9 +198,11 @@ class Abi:
     name: str
     files: tuple[LayoutFile, ...]
     types: Mapping[str, TypeDef] = field(default_factory=dict)
+    constants: Mapping[str, ConstDef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "types", MappingProxyType(dict(self.types)))
+        object.__setattr__(self, "constants", MappingProxyType(dict(self.constants)))
 
     def records(self) -> list[RecordDef]:
         return [t for t in self.types.values() if isinstance(t, RecordDef)]

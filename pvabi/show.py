@@ -9,20 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 from .cgen import c_declarator, c_type
-from .engine import ArrayType, Layout, Member, RecordType, RType
+from .engine import ArrayType, Layout, Member, RecordType
 
 CACHELINE = 64
 SHOW_SCHEMA = "pvabi.show/1"
 
 
-def _type_text(t: RType) -> str:
-    dims = "".join(f"[{d}]" for d in t.dims) if isinstance(t, ArrayType) else ""
-    return c_type(t) + dims
+def _type_text(m: Member) -> str:
+    """The C type without the name: ``uint32_t[4]``, ``uint64_t:1``, ``uint8_t[]``, ``union``."""
+    ctype = c_type(m.rtype)
+    return ctype if m.field.anonymous else ctype + c_declarator("", m.rtype, m)[len(ctype) + 1:]
 
 
 def _tags(m: Member) -> str:
     f = m.field
     tags = []
+    if m.bitfield is not None:
+        bf = m.bitfield
+        tags.append(f"bits {bf.pos}..{bf.pos + bf.width - 1}")
+    if f.flexible:
+        tags.append("flexible array: its elements follow the struct")
     if f.reserved:
         tags.append(f"reserved:{f.reserved}")
     if f.const is not None:
@@ -69,7 +75,15 @@ def _render(layout: Layout, base: int, depth: int, lines: list[str], line_mark: 
             continue
         m = item
         t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
-        lines.append(f"{indent}/* {at:>6} {m.size:>6} */ {c_declarator(m.name, m.rtype)};{_tags(m)}")
+        if isinstance(t, RecordType) and t.layout.definition.inline:
+            # Declared in place, as in C: the members between braces, the name (if any) after them.
+            head = f"{t.layout.kind} {{" + ("  /* anonymous */" if m.field.anonymous else "")
+            lines.append(f"{indent}/* {at:>6} {m.size:>6} */ {head}")
+            _render(t.layout, at, depth + 1, lines, line_mark)
+            name = "" if m.field.anonymous else " " + c_declarator(m.name, m.rtype, m).split(" ", 1)[1]
+            lines.append(f"{indent}{' ' * 18}}}{name};{_tags(m)}")
+            continue
+        lines.append(f"{indent}/* {at:>6} {m.size:>6} */ {c_declarator(m.name, m.rtype, m)};{_tags(m)}")
         if isinstance(t, RecordType) and not isinstance(m.rtype, ArrayType) and t.layout.members:
             _render(t.layout, at, depth + 1, lines, line_mark)
 
@@ -115,7 +129,7 @@ def _member_json(m: Member) -> dict[str, Any]:
         "offset": m.offset,
         "size": m.size,
         "align": m.align,
-        "type": _type_text(m.rtype),
+        "type": _type_text(m),
         "dims": list(m.rtype.dims) if isinstance(m.rtype, ArrayType) else [],
         "reserved": f.reserved,
         "const": const,
@@ -126,5 +140,8 @@ def _member_json(m: Member) -> dict[str, Any]:
         "feature": f.feature,
         "doc": f.doc,
         "layout": _layout_json(t.layout) if isinstance(t, RecordType) else None,
+        "bitfield": {"bit": m.bitfield.pos, "width": m.bitfield.width} if m.bitfield else None,
+        "flexible": f.flexible,
+        "anonymous": f.anonymous,
     }
     return out

@@ -54,9 +54,14 @@ def hole_key(offset: int) -> str:
     return f"_hole_{offset}"
 
 
+def bits_key(offset: int) -> str:
+    """The bytes of a run of bitfields at ``offset``; decoded values keep only the bits no member holds."""
+    return f"_bits_{offset}"
+
+
 def is_opaque(m: Member) -> bool:
-    """Reserved members decode as raw bytes: their content has no meaning to interpret."""
-    return m.field.reserved is not None
+    """Reserved members decode as raw bytes: their content has no meaning to interpret (a bitfield's is its integer)."""
+    return m.field.reserved is not None and m.bitfield is None
 
 
 # --- JSON ------------------------------------------------------------------
@@ -65,7 +70,7 @@ def to_json(layout: Layout, values: dict[str, Any], holes: str = "nonzero") -> d
     """The JSON form of decoded values; ``holes`` is "all", "nonzero" or "none"."""
     out: dict[str, JsonValue] = {}
     for key, value in values.items():
-        if key.startswith("_hole_") or key == "_raw":
+        if key.startswith(("_hole_", "_bits_")) or key == "_raw":
             if holes == "all" or (holes == "nonzero" and any(value)):
                 out[key] = _bytes_json(value)
             continue
@@ -104,7 +109,7 @@ def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]
         raise EncodeError(f"{where}: expected an object for {layout.kind} {layout.name}")
     known = {m.name for m in layout.members}
     for key in data:
-        if key not in known and not key.startswith("_hole_") and key != "_raw":
+        if key not in known and not key.startswith(("_hole_", "_bits_")) and key != "_raw":
             raise EncodeError(f"{where}.{key}: {layout.name} has no member {key!r}")
     out: dict[str, Any] = {}
     if layout.kind == "union":
@@ -116,10 +121,15 @@ def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]
     for key, value in data.items():
         if key.startswith("_hole_"):
             out[key] = _bytes_from(value, _hole_size(layout, key, where), f"{where}.{key}")
+        elif key.startswith("_bits_"):
+            run = next((r for r in layout.bit_runs if bits_key(r.offset) == key), None)
+            if run is None:
+                raise EncodeError(f"{where}.{key}: {layout.name} has no bitfields at that offset")
+            out[key] = _bytes_from(value, run.size, f"{where}.{key}")
     for m in layout.members:
         mpath = f"{where}.{m.name}"
         if m.name not in data:
-            if layout.kind == "union" or is_opaque(m) or m.field.const is not None:
+            if layout.kind == "union" or m.field.reserved is not None or m.field.const is not None:
                 continue
             raise EncodeError(f"{mpath}: missing (every non-reserved, non-constant member needs a value)")
         out[m.name] = (_bytes_from(data[m.name], m.size, mpath) if is_opaque(m)
@@ -168,9 +178,10 @@ def _int_from(t: ScalarType, value: JsonValue, path: str, m: Member) -> int:
         value = sum(1 << bits[v] for v in value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise EncodeError(f"{path}: expected an integer, got {value!r}")
-    lo, hi = int_range(t.scalar)
+    lo, hi = int_range(t.scalar, m.bitfield.width if m.bitfield else None)
     if not lo <= value <= hi:
-        raise EncodeError(f"{path}: value {value} out of range for {t.spelled} ({lo}..{hi})")
+        width = f":{m.bitfield.width}" if m.bitfield else ""
+        raise EncodeError(f"{path}: value {value} out of range for {t.spelled}{width} ({lo}..{hi})")
     return value
 
 

@@ -27,7 +27,7 @@ from pvabi.arch import ARCHES
 from pvabi.cgen import c_check_source, c_type
 from pvabi.engine import Resolver
 from pvabi.loader import load_abi
-from pvabi.model import Abi
+from pvabi.model import Abi, PerArch
 from strategies import abi_files, dump_all, features, write_layouts
 
 SHIPPED = Path(__file__).resolve().parent.parent / "abi" / "layouts"
@@ -138,8 +138,9 @@ def count_assertions(abi: Abi, arch: str, names: list[str] | None = None) -> lis
         layout = resolver.layout(name)
         tag = f"{layout.kind} {layout.name}"
         for m in layout.members:
-            access = f"(({tag} *)0)->{m.name}"
-            for d in m.field.dims:
+            access = f"(({tag} *)0)->{m.name}" + ("[0]" if m.field.flexible else "")  # a FAM has no sizeof
+            for dim in m.field.dims:
+                d = dim.get(arch) if isinstance(dim, PerArch) else dim
                 if isinstance(d, str):
                     c_expr = COUNT_CALL.sub(c_spelling, d).replace("//", "/")  # Python's // would be a C comment
                     out.append(f"_Static_assert(sizeof({access}) == ({c_expr}) * "
@@ -193,6 +194,9 @@ REQUIRED_FEATURES = {
     "kind:struct", "kind:union", "kind:alias", "alias:per_arch", "alias:single", "alias:default",
     "struct:empty", "union:empty", "struct:packed", "struct:aligned", "struct:packed+aligned", "union:packed",
     "union:aligned", "field:aligned", "field:reserved", "field:only_arch", "field:except_arch",
+    "field:bits", "field:flexible", "member:anonymous", "member:named_inline", "count:constant", "count:per_arch",
+    "field:per_arch_contract", "alias:no_doc",
+    *(f"type:{t}" for t in ("__u8", "__s16", "uint32_t", "int64_t", "__le16", "__be32", "__be64")),
 }
 
 

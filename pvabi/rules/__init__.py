@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .array_length_changed import ArrayLengthChanged
 from .base import Rule
+from .bitfield_changed import BitfieldChanged
 from .const_changed import ConstChanged
 from .enum_value_added import EnumValueAdded
 from .enum_value_removed import EnumValueRemoved
@@ -57,6 +58,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     FieldSignednessChanged,
     FieldEndiannessChanged,
     FieldTypeChanged,
+    BitfieldChanged,
     ArrayLengthChanged,
     FieldAddedInReservedZero,
     FieldAddedInUndeclaredSpace,
