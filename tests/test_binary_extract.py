@@ -134,3 +134,47 @@ def test_layout_file_is_deterministic_and_loads(tmp_path: Path) -> None:
     assert first == extract(obj, "everything").text
     assert "writer/reader" in first and "reserved: zero|any" in first  # says what it could not infer
     assert extract(obj, "pair_t").abi().record("pair_t") is not None  # a typedef'd anonymous struct by its name
+
+
+LANGUAGE_FEATURES = """
+#include <stdint.h>
+struct regs {
+    uint64_t enable:1;
+    uint64_t reserved:11;
+    uint64_t gpa:52;
+    union {
+        uint64_t raw;
+        struct { uint32_t lo; uint32_t hi; };
+    };
+    struct { uint16_t a; uint8_t b:3; uint8_t c:5; } named;
+    uint32_t a20:20, b20:20;
+    __u32 kernel_spelled;
+    __be16 big;
+    uint32_t count;
+    uint8_t data[];
+};
+"""
+KERNEL_TYPES = "typedef uint16_t __u16;\ntypedef uint32_t __u32;\ntypedef __u16 __be16;\n"
+
+
+@pytest.mark.parametrize("arch", ALL_ARCHES)
+def test_bitfields_inline_anonymous_and_flexible_members(arch: str, tmp_path: Path) -> None:
+    """The compiler's bit positions must be the engine's; then the C of the extracted layout must compile."""
+    source = LANGUAGE_FEATURES.replace("#include <stdint.h>", "#include <stdint.h>\n" + KERNEL_TYPES)
+    obj = compile_object(source, arch, tmp_path / "lang.o")
+    got = extract(obj, "regs")
+    fields = {f.name: f for f in got.abi().record("regs").fields}  # type: ignore[union-attr]
+    assert (fields["enable"].bits, fields["gpa"].bits, fields["b20"].bits) == (1, 52, 20)
+    assert fields["_anon3"].anonymous and fields["named"].inline is not None and not fields["named"].anonymous
+    assert fields["data"].flexible and fields["kernel_spelled"].type == "__u32" and fields["big"].type == "__be16"
+    # byte offsets of the non-bitfield members, as the compiler put them
+    layout = got.layout()
+    offsets = {m.name: m.offset for m in layout.members if m.bitfield is None}
+    check = [f'_Static_assert(__builtin_offsetof(struct regs, {n}) == {o}, "{n}");'
+             for n, o in offsets.items() if not n.startswith("_anon")]
+    check.append(f'_Static_assert(sizeof(struct regs) == {layout.size}, "size");')
+    cmd = ([tool("gcc"), "-m32" if arch == "x86_32" else "-m64"] if arch in ("x86_64", "x86_32")
+           else [tool("clang"), f"--target={archmod.ARCHES[arch].clang_target}"])
+    done = subprocess.run([*cmd, "-ffreestanding", "-fsyntax-only", "-x", "c", "-"], text=True,
+                          input=source + "\n".join(check) + "\n", capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr

@@ -73,16 +73,20 @@ class Builder:
             return self._records[key]
         if len(self.built.types) >= MAX_TYPES:
             raise InputError(f"{self.origin}: more than {MAX_TYPES} types reachable from {self.built.root!r}")
+        self._records[key] = name
+        self.built.types[name] = self._definition(rec, name)
+        return name
+
+    def _definition(self, rec: CRecord, name: str, inline: bool = False) -> RecordDef:
         if not rec.members and rec.size:
             raise InputError(f"{self.origin}: {rec.kind} {name} has no members recorded")
-        self._records[key] = name
         loc = Loc(self.origin, 0)
-        fields = tuple(self._field(rec, name, m) for m in rec.members)
+        fields = tuple(self._field(rec, name, i, m) for i, m in enumerate(rec.members))
         aligned = rec.alignment if rec.alignment and rec.alignment > 1 else None
-        base = RecordDef(name, rec.kind, f"{rec.kind} {name} as compiled ({self.origin}).", loc, name,
-                         "native", fields, aligned=aligned, size=PerArch((("default", rec.size),)))
-        self.built.types[name] = self._fit(base, rec)
-        return name
+        doc = f"{rec.kind} {name} as compiled ({self.origin})." if not inline else ""
+        base = RecordDef(name, rec.kind, doc, loc, name, "native", fields, aligned=aligned,
+                         size=None if inline else PerArch((("default", rec.size),)), inline=inline)
+        return self._fit(base, rec)
 
     def _fit(self, base: RecordDef, rec: CRecord) -> RecordDef:
         """The plain layout if the engine reproduces the compiler's, else the packed one.
@@ -105,8 +109,13 @@ class Builder:
                         break
                     candidate = fixed
                     continue
-                if layout.size == rec.size:
+                moved = [m.name for m, c in zip(layout.members, rec.members, strict=True)
+                         if m.bitfield is not None and m.bitfield.pos != c.bit_offset]
+                if layout.size == rec.size and not moved:
                     return candidate
+                if moved:
+                    problem = f"bits of {', '.join(moved)}"
+                    break
                 problem = f"size {layout.size}"
                 if rec.size % (rec.size & -rec.size) == 0 and (rec.size & -rec.size) > layout.align:
                     candidate = replace(candidate, aligned=min(rec.size & -rec.size, 4096))
@@ -129,20 +138,32 @@ class Builder:
                 return replace(candidate, fields=tuple(fields))
         return None
 
-    def _field(self, rec: CRecord, owner: str, m: CMember) -> FieldDef:
-        where = f"{owner}.{m.name or '<anonymous>'}"
-        if not m.name:
-            raise InputError(f"{self.origin}: {where}: anonymous members are not in the layout language yet")
-        if m.bit_size is not None:
-            raise InputError(f"{self.origin}: {where}: bitfields are not in the layout language yet")
-        type_name, dims, enum, notes = self._use(m.type, f"{owner}_{m.name}", where)
-        aligned = m.alignment if m.alignment and m.alignment > 1 else None
+    def _field(self, rec: CRecord, owner: str, index: int, m: CMember) -> FieldDef:
+        where = f"{owner}.{m.name or f'_anon{index}'}"
         offset = None if rec.kind == "union" else PerArch((("default", m.offset),))
-        doc = f"{describe(m.type)} {m.name}" + "".join(f"[{d}]" for d in dims)
+        aligned = m.alignment if m.alignment and m.alignment > 1 else None
+        if isinstance(m.type, CRecord) and not m.type.name:
+            # a struct or union declared in place (C11 anonymous when it has no member name)
+            inner = self._definition(m.type, where, inline=True)
+            doc = f"{m.type.kind} {{...}} {m.name}" if m.name else ""
+            return FieldDef(m.name or f"_anon{index}", where, Loc(self.origin, 0), doc=doc, offset=offset,
+                            aligned=aligned, inline=inner, anonymous=not m.name)
+        if not m.name:
+            raise InputError(f"{self.origin}: {where}: an unnamed member that is not a struct or union "
+                             "(an unnamed bitfield?) has no place in a layout")
+        type_name, dims, enum, notes = self._use(m.type, f"{owner}_{m.name}", where)
+        flexible = False
+        if dims and dims[0] == 0 and rec.kind == "struct" and index == len(rec.members) - 1 and index > 0:
+            flexible, dims = True, dims[1:]
+            notes = [n for n in notes if not n.startswith("flexible or zero-length")]
+        doc = f"{describe(m.type)} {m.name}" + ("[]" if flexible else "") + "".join(f"[{d}]" for d in dims)
+        if m.bit_size is not None:
+            doc += f":{m.bit_size}"
+            offset = None  # a bitfield's place is its bits, which the engine derives as GCC does
         if notes:
             doc += " (" + "; ".join(notes) + ")"
         return FieldDef(m.name, type_name, Loc(self.origin, 0), doc=doc, dims=dims, offset=offset,
-                        aligned=aligned, enum=enum)
+                        aligned=aligned, enum=enum, bits=m.bit_size, flexible=flexible)
 
     def _use(self, t: CType, anon_name: str, where: str) -> tuple[str, tuple[int | str, ...], str | None, list[str]]:
         """A member's type as (type name, array dims, enum name, notes)."""
@@ -174,6 +195,8 @@ class Builder:
         target = t.target
         if t.name in STD_TYPEDEFS:
             return STD_TYPEDEFS[t.name], None
+        if t.name in archmod.BUILTIN_SCALARS and t.name.startswith("__"):
+            return t.name, None  # __u32, __le32: the language spells them as headers do
         if isinstance(target, CRecord) and target.name in ("", t.name):
             return self._record(target, t.name), None
         if isinstance(target, CEnum):

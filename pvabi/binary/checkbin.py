@@ -141,12 +141,22 @@ def _with_contract(f: FieldDef, vrec: RecordDef, arch: str, placed: dict[int, Fi
     vf = next((v for v in vrec.fields if v.name == f.name and v.present_on(arch)), None)
     if vf is None and f.offset is not None:
         # a new name over the same bytes and type as a version member: the same member renamed, so its
-        # contract is the best guess (the rules then call it a rename, not a removal and an addition)
+        # contract is the best guess (the rules then call it a rename, not a removal and an addition).
+        # An anonymous member has no name to match: the version's anonymous member at its offset is it.
         same = placed.get(f.offset.get_int(arch) or 0)
-        if same is not None and (same.type, same.dims) == (f.type, f.dims):
+        if same is not None and ((same.type, same.dims) == (f.type, f.dims) or (same.anonymous and f.anonymous)):
             vf = same
     if vf is None:
         default = "both"
         return replace(f, writer=vrec.writer or default, reader=vrec.reader or default)
-    return replace(f, doc=vf.doc, reserved=vf.reserved, const=vf.const, enum=f.enum or vf.enum, flags=vf.flags,
-                   writer=vf.writer, reader=vf.reader, feature=vf.feature, since=vf.since, endian=vf.endian)
+    vf = vf.for_arch(arch)
+    out = replace(f, doc=vf.doc, reserved=vf.reserved, const=vf.const, enum=f.enum or vf.enum, flags=vf.flags,
+                  writer=vf.writer, reader=vf.reader, feature=vf.feature, since=vf.since, endian=vf.endian)
+    if f.inline is not None and vf.inline is not None:
+        # the members of a struct declared in place carry their contracts too; an anonymous one is
+        # named after its position, which C never sees, so it takes the version's name
+        vin = vf.inline
+        inner = replace(f.inline, name=vin.name, writer=vin.writer, reader=vin.reader, doc=vin.doc,
+                        fields=tuple(_with_contract(x, vin, arch, {}) for x in f.inline.fields))
+        out = replace(out, name=vf.name if f.anonymous else out.name, type=vin.name, inline=inner)
+    return out

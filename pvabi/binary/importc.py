@@ -139,7 +139,7 @@ def _merge_record(name: str, per: list[tuple[str, RecordDef]], all_arches: list[
     for a, r in per:
         last = -1
         for f in r.fields:
-            key = (f.name, f.type, f.dims, f.aligned, f.enum)
+            key = _signature(f, a)
             at = next((i for i, m in enumerate(merged) if i > last and m[0] == key and a not in m[2]), None)
             if at is None:
                 at = last + 1
@@ -157,6 +157,16 @@ def _merge_record(name: str, per: list[tuple[str, RecordDef]], all_arches: list[
     return replace(first, fields=tuple(fields), size=_per_arch(sizes, [a for a, _ in per]),
                    packed=any(r.packed for _, r in per), aligned=max((r.aligned or 0 for _, r in per)) or None,
                    doc=f"{first.kind} {name} as the compilers lay it out.")
+
+
+def _signature(f: FieldDef, arch: str) -> tuple[object, ...]:
+    """What makes two architectures' members one member: all but docs and (outside inline records) offsets."""
+    inner = None
+    if f.inline is not None:
+        r = f.inline
+        inner = (r.kind, r.packed, r.aligned, tuple((_signature(x, arch), x.offset.get_int(arch) if x.offset else None)
+                                                  for x in r.fields))
+    return (f.name, f.type, f.dims, f.aligned, f.enum, f.bits, f.flexible, f.anonymous, inner)
 
 
 def _per_arch(values: Sequence[tuple[str, object]], arches: list[str]) -> PerArch:

@@ -65,19 +65,38 @@ def _type(t: TypeDef) -> list[str]:
     return out
 
 
-def _field(f: FieldDef) -> list[str]:
-    out = [f"      - name: {_str(f.name)}", f"        type: {_str(f.type)}"]
+def _field(f: FieldDef, pad: str = "      ") -> list[str]:
+    inner = pad + "  "
+    if f.inline is not None:
+        rec = f.inline
+        out = [f"{pad}- name: {_str(f.name)}", f"{inner}kind: {rec.kind}"] if not f.anonymous else \
+            [f"{pad}- kind: {rec.kind}"]
+    else:
+        out = [f"{pad}- name: {_str(f.name)}", f"{inner}type: {_str(f.type)}"]
+    if f.bits is not None:
+        out.append(f"{inner}bits: {f.bits}")
+    if f.flexible:
+        out.append(f"{inner}flexible: true")
     if f.dims:
-        out.append(f"        count: {f.dims[0] if len(f.dims) == 1 else '[' + ', '.join(map(str, f.dims)) + ']'}")
+        out.append(f"{inner}count: {f.dims[0] if len(f.dims) == 1 else '[' + ', '.join(map(str, f.dims)) + ']'}")
     if f.offset is not None:
-        out.append(f"        offset: {_per_arch(f.offset)}")
+        out.append(f"{inner}offset: {_per_arch(f.offset)}")
     if f.aligned:
-        out.append(f"        aligned: {f.aligned}")
+        out.append(f"{inner}aligned: {f.aligned}")
     if f.enum:
-        out.append(f"        enum: {f.enum}")
+        out.append(f"{inner}enum: {f.enum}")
     if f.only_arch is not None:
-        out.append(f"        only_arch: [{', '.join(sorted(f.only_arch, key=archmod.arch_order))}]")
-    out.append(f"        doc: {_str(f.doc)}")
+        out.append(f"{inner}only_arch: [{', '.join(sorted(f.only_arch, key=archmod.arch_order))}]")
+    if f.doc:
+        out.append(f"{inner}doc: {_str(f.doc)}")
+    if f.inline is not None:
+        if f.inline.packed:
+            out.append(f"{inner}packed: true")
+        if f.inline.aligned:
+            out.append(f"{inner}aligned: {f.inline.aligned}")
+        out.append(f"{inner}fields:")
+        for sub in f.inline.fields:
+            out.extend(_field(sub, inner + "  "))
     return out
 
 
