@@ -26,7 +26,7 @@ from pvabi.abiroot import AbiRoot, load
 from pvabi.binary.checkbin import check_binary
 from pvabi.binary.elf import open_binary
 from pvabi.binary.extract import TypeSource
-from pvabi.cgen import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
+from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.diff import Policy, diff_abis
 from pvabi.engine import Resolver
 

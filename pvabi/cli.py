@@ -512,3 +512,71 @@ def _from_header(header: Path | None, struct: str | None) -> tuple[str, str]:
         raise InputError("--from-header and --struct go together")
     imported = run_import(header, struct)
     return struct, "# yaml-language-server: $schema=../schemas/layout.schema.json\n" + imported.text
+
+
+# --- pvabi gen: code for consumers (pvabi/codegen/) ---------------------------------------------------------------
+
+gen_app = typer.Typer(no_args_is_help=True, help="Generate code from the layouts: C headers, Python modules.")
+app.add_typer(gen_app, name="gen")
+AbiVersionOpt = Annotated[str, typer.Option("--abi-version", help="A frozen version (v1.2, or v1 for the newest "
+                                            "v1.x) or 'working' for abi/layouts/.")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a unified diff if the output "
+                                        "on disk differs from what would be generated.")]
+
+
+def _gen(target: str, root: str | None, version: str, out: Path, check: bool, options: Any, argv: list[str]) -> None:
+    from dataclasses import replace
+
+    from .codegen import outputs, read_source, stale, write
+
+    r = find_root(root)
+    shown = _shown_from(r)
+    options = replace(options, command=" ".join(["pvabi", "gen", target, *argv, "-o", shown(out)]))
+    files = outputs(target, read_source(r, version), options, out)
+    if check:
+        diff_text = stale(target, files, out, shown)
+        if diff_text:
+            typer.echo(diff_text, nl=False)
+            typer.echo(f"error: {shown(out)} is stale; regenerate with: {options.command}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"ok: {shown(out)} is up to date")
+        return
+    changed = write(target, files, out, shown)
+    typer.echo(f"{shown(out)}: {len(files)} files, {len(changed)} written or removed")
+
+
+def _shown_from(r: AbiRoot) -> Callable[[Path], str]:
+    """Paths inside the ABI's repository as relative paths, so banners do not depend on the machine."""
+    def shown(p: Path) -> str:
+        try:
+            return Path(os.path.abspath(p)).relative_to(r.display_base).as_posix()
+        except ValueError:
+            return str(p)
+    return shown
+
+
+@gen_app.command("c", epilog="Example: pvabi gen c -o include/pvabi\n\nMore: pvabi gen c --check -o include/pvabi")
+@handles_errors
+def gen_c(output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the headers.")],
+          abi_version: AbiVersionOpt = WORKING,
+          types: Annotated[str, typer.Option("--types", help="stdint (uint32_t) or linux (__u32, __le32).")]
+          = "stdint",
+          prefix: Annotated[str, typer.Option("--prefix", help="Put in front of every file-scope C name.")] = "",
+          check: CheckOpt = False, root: RootArg = None) -> None:
+    """C headers, one per layout file, checked by static assertions on every architecture."""
+    from .codegen.c import COptions
+
+    argv = [*(["--abi-version", abi_version] if abi_version != WORKING else []),
+            *(["--types", types] if types != "stdint" else []), *(["--prefix", prefix] if prefix else [])]
+    _gen("c", root, abi_version, output, check, COptions(types=types, prefix=prefix), argv)
+
+
+@gen_app.command("python", epilog="Example: pvabi gen python -o vcpu_abi.py")
+@handles_errors
+def gen_python(output: Annotated[Path, typer.Option("--output", "-o", help="The module file to write.")],
+               abi_version: AbiVersionOpt = WORKING, check: CheckOpt = False, root: RootArg = None) -> None:
+    """A standalone Python module of construct definitions (imports construct only, never pvabi)."""
+    from .codegen.python import PyOptions
+
+    argv = ["--abi-version", abi_version] if abi_version != WORKING else []
+    _gen("python", root, abi_version, output, check, PyOptions(), argv)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -48,8 +49,19 @@ C_KEYWORDS = frozenset((
     "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
     "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
     "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn",
-    "_Static_assert", "_Thread_local",
+    "_Static_assert", "_Thread_local", "constexpr", "typeof_unqual",
 ))
+# Generated C (pvabi gen c) must compile whatever a layout is called: C reserves _X and __x everywhere
+# and _x at file scope (C11 7.1.3), the headers take names from <stdint.h> and <stddef.h>, and GCC's
+# GNU modes predefine linux, unix and i386 as macros.
+_C_RESERVED = re.compile(r"^(__|_[A-Z]|u?int\w*_t$|U?INT\w*_(MAX|MIN|C)$)")
+_C_TAKEN = frozenset(("size_t", "ptrdiff_t", "wchar_t", "max_align_t", "offsetof", "NULL", "linux", "unix", "i386"))
+
+
+def c_reserved(name: str, file_scope: bool) -> bool:
+    """Whether ``name`` cannot be a C identifier in a generated header (a type at file scope, or a member)."""
+    return (name in C_KEYWORDS or name in _C_TAKEN or bool(_C_RESERVED.match(name))
+            or (file_scope and name.startswith("_")))
 
 
 @cache
@@ -206,6 +218,10 @@ def _build(docs: list[Document], abi_name: str) -> tuple[Abi, list[InputError]]:
                 errors.append(InputError(f"constant {cname!r} is already defined at {constants[cname].loc}",
                                          loc.file, loc.line, f"constants.{cname}"))
                 continue
+            if c_reserved(cname, True):
+                errors.append(InputError(f"constant name {cname!r} is reserved", loc.file, loc.line,
+                                         f"constants.{cname}"))
+                continue
             _check_arch_keys(value, doc, ("constants", cname), f"constants.{cname}", errors)
             values = _per_arch(value)
             assert values is not None
@@ -217,7 +233,7 @@ def _build(docs: list[Document], abi_name: str) -> tuple[Abi, list[InputError]]:
                 errors.append(InputError(f"type {tname!r} is already defined at {other}", loc.file, loc.line,
                                          f"types.{tname}"))
                 continue
-            if archmod.ARCHES.get(tname) or tname in archmod.BUILTIN_SCALARS or tname in C_KEYWORDS:
+            if archmod.ARCHES.get(tname) or tname in archmod.BUILTIN_SCALARS or c_reserved(tname, True):
                 errors.append(InputError(f"type name {tname!r} is reserved", loc.file, loc.line, f"types.{tname}"))
                 continue
             if tname in constants:
@@ -289,7 +305,7 @@ def _fields(doc: Document, path: tuple[str | int, ...], name: str, t: dict[str, 
                                      floc.file, floc.line, where))
         first_line, arches_seen = seen_names.get(fname, (floc.line, set()))
         seen_names[fname] = (first_line, arches_seen | present)
-        if fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or fname in C_KEYWORDS:
+        if fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or c_reserved(fname, False):
             errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
         _check_arch_keys(f.get("offset"), doc, (*fpath, "offset"), f"{where}.offset", errors)
         raw_dims = f.get("count", ())
@@ -326,7 +342,7 @@ def _inline_field(doc: Document, fpath: tuple[str | int, ...], parent: str, inde
     named = "name" in f
     fname = f["name"] if named else f"_anon{index}"
     where = f"{parent}.{fname}"
-    if named and (fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or fname in C_KEYWORDS):
+    if named and (fname in RESERVED_NAMES or fname.startswith(RESERVED_PREFIXES) or c_reserved(fname, False)):
         errors.append(InputError(f"field name {fname!r} is reserved", floc.file, floc.line, where))
     _check_arch_keys(f.get("offset"), doc, (*fpath, "offset"), f"{where}.offset", errors)
     # Inline members inherit the enclosing record's default writer and reader unless they set their own.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cgen import c_declarator, c_type
+from .codegen.check import c_declarator, c_type
 from .engine import ArrayType, Layout, Member, RecordType
 
 CACHELINE = 64

@@ -1,7 +1,7 @@
 """Objects compiled with debug info, for the tests of pvabi/binary/.
 
 Each shipped version's records are written as C (declarations only, from
-``pvabi.cgen``) and compiled with ``-g`` into a relocatable object: gcc for
+``pvabi.codegen.check``) and compiled with ``-g`` into a relocatable object: gcc for
 x86_64 and i386 (``-m32``), clang ``--target`` for the other architectures.
 ``pahole -J`` (Debian ``dwarves``) adds the BTF encoding of the same object.
 Nothing is linked, so no libc for the target is needed. A missing tool fails
@@ -20,7 +20,7 @@ import pytest
 
 from pvabi import arch as archmod
 from pvabi.abiroot import load
-from pvabi.cgen import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
+from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.engine import ArrayType, Layout, RecordType, Resolver, ScalarType
 from pvabi.model import Abi
 from pvabi.versions import VersionIndex

@@ -27,7 +27,7 @@ from binutil import (
 
 from pvabi import arch as archmod
 from pvabi.binary.extract import extract
-from pvabi.cgen import c_check_source
+from pvabi.codegen.check import c_check_source
 from pvabi.engine import Resolver
 
 ALL_ARCHES = tuple(archmod.ARCH_NAMES)

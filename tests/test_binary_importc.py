@@ -17,7 +17,7 @@ from conftest import Run
 
 from pvabi import arch as archmod
 from pvabi.binary.importc import import_c
-from pvabi.cgen import c_check_source
+from pvabi.codegen.check import c_check_source
 from pvabi.engine import Resolver
 
 

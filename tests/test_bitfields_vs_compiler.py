@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from objimage import object_image
 from test_engine_vs_compiler import load_yaml_text, requires
 
-from pvabi.cgen import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.codec import ConstructCodec
+from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.compare import Comparison
 from pvabi.diff import run_rules
 from pvabi.engine import ArrayType, Layout, Member, RecordType, Resolver, ScalarType, bits_of, int_range

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from pvabi.cgen import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.codec import ConstructCodec
+from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.engine import ArrayType, Layout, Leaf, Resolver, ScalarType, leaves
 from shipped import working
 

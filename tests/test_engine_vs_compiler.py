@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 
 from pvabi.arch import ARCHES
-from pvabi.cgen import c_check_source, c_type
+from pvabi.codegen.check import c_check_source, c_type
 from pvabi.engine import Resolver
 from pvabi.loader import load_abi
 from pvabi.model import Abi, PerArch
@@ -122,7 +122,7 @@ COUNT_CALL = re.compile(r"\b(sizeof|alignof)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\
 def count_assertions(abi: Abi, arch: str, names: list[str] | None = None) -> list[str]:
     """Each count expression (``sizeof(T) * 2``) evaluated by the compiler instead of the engine.
 
-    cgen writes the engine's value of a count as a number; these assertions make
+    codegen.check writes the engine's value of a count as a number; these assertions make
     the compiler evaluate the same expression in C (``alignof`` is C11
     ``_Alignof``) and compare it with the array dimension it declared.
     """
@@ -150,7 +150,7 @@ def count_assertions(abi: Abi, arch: str, names: list[str] | None = None) -> lis
 
 
 def check_source(abi: Abi, arch: str, names: list[str] | None = None) -> str:
-    """cgen's check of every size, alignment and offset, plus the count expressions checked by the compiler."""
+    """codegen.check's proof of every size, alignment and offset, plus the count expressions checked by the compiler."""
     extra = count_assertions(abi, arch, names)
     return c_check_source(abi, arch, names) + "".join(line + "\n" for line in extra)
 

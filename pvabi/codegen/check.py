@@ -1,4 +1,10 @@
-"""C declarations of resolved layouts, with static assertions of every number.
+"""The engine's proof target: one freestanding C translation unit per architecture, for the compiler to check.
+
+Unlike the consumer headers (``c``), it declares every attribute exactly as the
+layout states it (that is what the engine claims GCC does with them), needs no
+libc headers for the target, and asserts every leaf path; the tests compile it
+for every architecture and for hundreds of random layouts.
+
 
 For one architecture this writes each struct and union as GCC would need it to
 reproduce the engine's layout, then ``_Static_assert``s on ``sizeof``,
@@ -9,9 +15,9 @@ compile error naming the assertion.
 
 from __future__ import annotations
 
-from .arch import C_NAMES, KERNEL_TYPEDEFS
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
-from .model import Abi, AliasDef
+from ..arch import C_NAMES, KERNEL_TYPEDEFS
+from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
+from ..model import Abi, AliasDef
 
 # Freestanding: the compiler's own predefined macros instead of <stdint.h>, so the
 # check needs no libc headers for the target (works with -m32 and clang --target).
