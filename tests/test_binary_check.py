@@ -145,3 +145,47 @@ def test_an_enum_renumbered_in_the_binary_is_reported(tmp_path: Path) -> None:
     hits = [(f.rule, f.layout, f.path) for f in found.result.reports[0].findings]
     assert hits == [("ENUM_VALUE_RENUMBERED", "vmi_relocation_type", "NOP")]
     assert found.misread == ("vmi_relocation_info",)  # the struct that stores the enum
+
+
+MSR_LAYOUT = """\
+meta: {id: msr, doc: A register image with the layout language's newer members.}
+types:
+  msr:
+    kind: struct
+    doc: A register.
+    writer: host
+    reader: guest
+    fields:
+      - {name: enable, type: u64, bits: 1, doc: Enabled.}
+      - {name: reserved, type: u64, bits: 11, reserved: zero}
+      - {name: gpa, type: u64, bits: 52, doc: Frame.}
+      - kind: union
+        fields:
+          - {name: raw, type: u64, doc: Raw.}
+          - kind: struct
+            fields:
+              - {name: lo, type: u32, doc: Low.}
+              - {name: hi, type: u32, doc: High.}
+      - {name: count, type: u32, doc: Count.}
+      - {name: data, type: u8, flexible: true, doc: Data.}
+"""
+MSR_C = ("#include <stdint.h>\nstruct msr { uint64_t enable:1; uint64_t reserved:11; uint64_t gpa:52; "
+         "union { uint64_t raw; struct { uint32_t lo; uint32_t hi; }; }; uint32_t count; uint8_t data[]; };\n")
+
+
+@pytest.mark.parametrize("arch", ("x86_64", "x86_32", "s390x"))
+def test_bitfields_and_anonymous_members_against_a_version(arch: str, tmp_path: Path) -> None:
+    from pvabi.versions import freeze
+
+    layouts = tmp_path / "abi" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "msr.yaml").write_text(MSR_LAYOUT, encoding="utf-8")
+    root = AbiRoot(tmp_path / "abi")
+    freeze(root, "v1.0", "bitfields")
+    same = check_binary(root, compile_object(MSR_C, arch, tmp_path / "same.o"), FULL)
+    assert same.result.reports[0].findings == ()
+    wider = MSR_C.replace("enable:1; uint64_t reserved:11", "enable:2; uint64_t reserved:10")
+    found = check_binary(root, compile_object(wider, arch, tmp_path / "wider.o"), FULL)
+    assert [(f.rule, f.layout, f.path) for f in found.result.reports[0].findings] == [
+        ("BITFIELD_CHANGED", "msr", "enable")]
+    assert found.misread == ("msr",)

@@ -39,16 +39,21 @@ def test_default_output_is_the_byte_map(pvabi_proc: object, obj: Path) -> None:
     assert "3-byte hole" in run.stdout
 
 
-def test_a_kernel_module_and_a_shared_object_are_read_too(pvabi_proc: object, tmp_path: Path) -> None:
-    """ET_DYN and ET_EXEC as well as ET_REL: link what gcc can link here."""
+def test_a_shared_object_and_an_executable_are_read_too(pvabi_proc: object, tmp_path: Path) -> None:
+    """ET_DYN and ET_EXEC as well as ET_REL (objects and kernel modules, tested everywhere else)."""
     src = tmp_path / "lib.c"
     src.write_text(SOURCE + "struct rec the_rec;\n", encoding="utf-8")
     lib = tmp_path / "librec.so"
     import subprocess
 
     subprocess.run([tool("gcc"), "-g", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True, timeout=120)
-    run: Run = pvabi_proc("extract", lib, "--struct", "rec")  # type: ignore[operator]
-    assert run.exit_code == 0 and "size 24" in run.stdout, run.output
+    exe = tmp_path / "rec-exe"
+    main = tmp_path / "main.c"
+    main.write_text(SOURCE + "struct rec the_rec;\nint main(void) { return (int)sizeof the_rec; }\n", encoding="utf-8")
+    subprocess.run([tool("gcc"), "-g", "-o", str(exe), str(main)], check=True, timeout=120)
+    for binary in (lib, exe):
+        run: Run = pvabi_proc("extract", binary, "--struct", "rec")  # type: ignore[operator]
+        assert run.exit_code == 0 and "size 24" in run.stdout, run.output
 
 
 def test_raw_btf_needs_and_takes_an_architecture(pvabi_proc: object, tmp_path: Path) -> None:
