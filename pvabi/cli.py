@@ -371,14 +371,20 @@ def rules(rule_id: Annotated[str | None, typer.Argument(metavar="RULE_ID", help=
 @app.command(epilog="Example: pvabi init    (or: pvabi init path/to/repo)")
 @handles_errors
 def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="Repository to create abi/ in.")]
-         = Path(".")) -> None:
+         = Path("."),
+         from_header: Annotated[Path | None, typer.Option("--from-header", metavar="HEADER", help="Start from "
+                                "a C header's struct (see import-c) instead of the example.")] = None,
+         struct: Annotated[str | None, typer.Option("--struct", metavar="NAME", help="With --from-header: the "
+                           "struct.")] = None) -> None:
     """Start an ABI: abi/layouts/ with one commented example layout, abi/pvabi.yaml with every setting
     explained, and schema copies for editors. Never overwrites."""
     from .project_init import init_project
 
-    for path in init_project(directory):
+    layout = _from_header(from_header, struct) if from_header or struct else None
+    for path in init_project(directory, layout):
         typer.echo(f"wrote {path}")
-    typer.echo("next: pvabi validate; pvabi show steal_time; pvabi freeze v1.0 --summary \"First version\"")
+    typer.echo(f"next: pvabi validate; pvabi show {layout[0] if layout else 'steal_time'}; "
+               "pvabi freeze v1.0 --summary \"First version\"")
 
 
 @app.command(epilog="Example: pvabi schema layout\n\nMore: pvabi schema config")
@@ -417,6 +423,95 @@ def main() -> None:
         typer.echo(f"pvabi: internal error: {type(e).__name__}: {detail}; rerun with --debug for the traceback",
                    err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+# -- precompiled binaries and C headers (issue 15): pvabi/binary/ does the work ------------------------------
+
+BinaryArg = Annotated[str, typer.Argument(metavar="BINARY", help="An ELF object, shared object, executable or "
+                                          "kernel module with DWARF (-g) or .BTF; or a raw BTF blob.")]
+StructOpt = Annotated[str, typer.Option("--struct", "-s", metavar="NAME", help="The struct or union.")]
+
+
+@app.command(epilog="Example: pvabi extract guest.o --struct vcpu_info --as-layout > abi/layouts/vcpu_info.yaml")
+@handles_errors
+def extract(binary: BinaryArg, struct: StructOpt,
+            arch: Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="Needed for a raw BTF "
+                            "blob only; an ELF file's header names its architecture.")] = None,
+            as_layout: Annotated[bool, typer.Option("--as-layout", metavar="", help="Print a layout file to "
+                                 "review and commit, instead of the byte map.")] = False) -> None:
+    """A struct as compiled into a binary: its byte map, or (--as-layout) a layout file."""
+    from .binary.extract import extract as extract_struct
+
+    found = extract_struct(binary, struct, arch)
+    typer.echo(found.text if as_layout else render_text(found.layout()), nl=False)
+
+
+@app.command(name="check-binary", epilog="Example: pvabi check-binary guest.ko    (or: pvabi check-binary vmlinux "
+                                         "--abi-version v1.3 --mode full)")
+@handles_errors
+def check_binary(binary: BinaryArg,
+                 layout: Annotated[list[str] | None, typer.Option("--layout", "-l", metavar="LAYOUT", help="Only "
+                                   "this layout (repeatable). Default: every layout of the version it defines.")]
+                 = None,
+                 version: Annotated[str | None, typer.Option("--abi-version", metavar="VERSION", help="The version "
+                                    "to check against. Default: the newest frozen version.")] = None,
+                 mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="backward (the binary is an old "
+                                 "guest on the version's host), forward, or full.")] = "backward",
+                 binary_side: Annotated[str, typer.Option("--binary-side", metavar="SIDE", help="old (default: "
+                                        "built before the version) or new.")] = "old",
+                 format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json or "
+                                    "markdown.")] = "text",
+                 arch: Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="For a raw BTF blob "
+                              "only.")] = None,
+                 root: RootArg = None) -> None:
+    """Compare the layouts compiled into BINARY with a version, by the rules of `pvabi diff`; exit 1 when one
+    of its structs would be misread."""
+    from .binary.checkbin import check_binary as run_check
+    from .diff import Policy
+    from .formats import FORMATS
+
+    if format_ not in FORMATS:
+        raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
+    found = run_check(find_root(root), binary, Policy(mode.lower(), "LAYOUT"), version,
+                      tuple(layout) if layout else None, arch, binary_side)
+    typer.echo(FORMATS[format_](found.result, False), nl=False)
+    if format_ == "text":
+        if found.absent:
+            typer.echo(f"not in {binary}: {', '.join(found.absent)}")
+        verdict = (f"would misread {', '.join(found.misread)}" if found.misread
+                   else f"reads every layout it defines as {found.version} does")
+        typer.echo(f"{binary} ({found.arch}, {found.form}): {verdict}")
+    raise typer.Exit(found.result.exit_code)
+
+
+@app.command(name="import-c", epilog="Example: pvabi import-c xen.h --struct vcpu_info --arch x86_32 --arch x86_64 "
+                                     "-I include > abi/layouts/vcpu_info.yaml")
+@handles_errors
+def import_c(header: Annotated[Path, typer.Argument(metavar="HEADER", help="The C header.")],
+             struct: Annotated[list[str], typer.Option("--struct", "-s", metavar="NAME", help="The struct or "
+                               "union (repeatable: one file, named after the first).")],
+             arch: Annotated[list[str] | None, typer.Option("--arch", "-a", metavar="ARCH", help="Compile for this "
+                             "architecture (repeatable). Default: x86_32 and x86_64.")] = None,
+             include: Annotated[list[str] | None, typer.Option("-I", metavar="DIR", help="Include directory "
+                                "(repeatable).")] = None,
+             define: Annotated[list[str] | None, typer.Option("-D", metavar="MACRO", help="Macro, NAME or "
+                               "NAME=VALUE (repeatable).")] = None) -> None:
+    """A C header's struct (and the types it uses) as a layout file, compiled with -g per architecture and read
+    back from the DWARF; members found on some architectures only get only_arch."""
+    from .binary.importc import import_c as run_import
+
+    typer.echo(run_import(header, tuple(struct), tuple(arch or ()) or None, tuple(include or ()),
+                          tuple(define or ())).text, nl=False)
+
+
+def _from_header(header: Path | None, struct: str | None) -> tuple[str, str]:
+    """``init --from-header``: the imported layout file, with the schema modeline the example carries."""
+    from .binary.importc import import_c as run_import
+
+    if header is None or struct is None:
+        raise InputError("--from-header and --struct go together")
+    imported = run_import(header, struct)
+    return struct, "# yaml-language-server: $schema=../schemas/layout.schema.json\n" + imported.text
 
 
 # --- pvabi gen: code for consumers (pvabi/codegen/) ---------------------------------------------------------------

@@ -94,10 +94,12 @@ def schema_path(name: str) -> Path:
     return Path(str(ref))
 
 
-def init_project(directory: Path) -> list[Path]:
-    """Create ``directory/abi/`` with an example layout, a config and schema copies; return what was written."""
+def init_project(directory: Path, layout: tuple[str, str] | None = None) -> list[Path]:
+    """Create ``directory/abi/`` with an example layout (or ``layout``: file id and text, e.g. imported
+    from a C header), a config and schema copies; return what was written."""
     abi = directory / "abi"
-    planned = {abi / "layouts" / "steal_time.yaml": EXAMPLE_LAYOUT.encode(),
+    layout_id, layout_text = layout or ("steal_time", EXAMPLE_LAYOUT)
+    planned = {abi / "layouts" / f"{layout_id}.yaml": layout_text.encode(),
                abi / "pvabi.yaml": CONFIG.encode()}
     for name in SCHEMAS:
         planned[abi / "schemas" / f"{name}.schema.json"] = schema_path(name).read_bytes()

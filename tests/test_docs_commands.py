@@ -9,6 +9,7 @@ Fenced blocks are read in two forms:
   ``> file`` redirection are allowed). Each must exit 0 or 1 with no traceback.
   A script that starts with ``pvabi init`` runs in a new empty directory, as a
   newcomer would; every other block runs in a copy of the shipped ``abi/``.
+  Both also get a copy of ``examples/`` (the C header the README adopts pvabi from).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def _run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def shipped_copy(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "abi", tmp_path / "abi")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
     return tmp_path
 
 
@@ -100,7 +102,7 @@ def test_documented_commands_run(block: Block, shipped_copy: Path, tmp_path: Pat
     cwd = shipped_copy
     if block.script[0].split()[:2] == ["pvabi", "init"]:
         cwd = tmp_path / "newcomer"
-        cwd.mkdir()
+        shutil.copytree(REPO / "examples", cwd / "examples")
     for command in block.script:
         run = _run(command, cwd)
         assert run.returncode in (0, 1), f"{block.file}:{block.line}: {command}\n{run.stdout}{run.stderr}"
