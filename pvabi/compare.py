@@ -27,7 +27,7 @@ from .errors import InputError
 from .findings import BREAKING, DIRECTIONS, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
 from .identity import renamed_layouts
-from .model import Abi, EnumDef, FlagsDef, RecordDef
+from .model import Abi, EnumDef, FieldDef, FlagsDef, RecordDef
 
 
 def is_live(m: Member) -> bool:
@@ -111,9 +111,45 @@ class Comparison:
     def layout(self, side: str, name: str, arch: str) -> Layout | None:
         abi = self.old if side == "old" else self.new
         rec = abi.record(name)
-        if rec is None or not rec.exists_on(arch):
+        if rec is None:
+            return self._inline_layout(side, name, arch) if "." in name else None
+        if not rec.exists_on(arch):
             return None
         return self.resolver(side, arch).layout(name)
+
+    def _inline_layout(self, side: str, name: str, arch: str) -> Layout | None:
+        """A struct or union declared in place (``rec._anon1``, ``rec.u``), found inside its top layout."""
+        top = self.layout(side, name.split(".", 1)[0], arch)
+        todo = [top] if top is not None else []
+        while todo:
+            for m in todo.pop().members:
+                t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
+                if isinstance(t, RecordType) and t.layout.definition.inline:
+                    if t.layout.name == name:
+                        return t.layout
+                    todo.append(t.layout)
+        return None
+
+    def inline_names(self) -> list[str]:
+        """Records declared in place inside the compared layouts, by their dotted names, in both versions.
+
+        Rules judge the members of a layout and leave embedded layouts to their own pair; a record
+        declared in place has no name of its own in the ABI, so it is paired here by its path.
+        """
+        found: set[str] = set()
+        tops = set(self.record_names())
+
+        def walk(fields: tuple[FieldDef, ...]) -> None:
+            for f in fields:
+                if f.inline is not None:
+                    found.add(f.inline.name)
+                    walk(f.inline.fields)
+
+        for abi in (self.old, self.new):
+            for rec in abi.records():
+                if rec.name in tops:
+                    walk(rec.fields)
+        return sorted(found)
 
     def record_names(self) -> list[str]:
         names = {r.name for r in self.old.records()} | {r.name for r in self.new.records()}
@@ -169,6 +205,12 @@ class Comparison:
                 old, new = self.layout("old", was, a), self.layout("new", name, a)
                 if old is not None or new is not None:
                     yield RecordPair(self, name, a, old, new, old_name=was)
+        for name in self.inline_names():
+            for a in self.arches:
+                old, new = self.layout("old", name, a), self.layout("new", name, a)
+                # Added or removed in-place records are the container's member changes, reported there.
+                if old is not None and new is not None:
+                    yield RecordPair(self, name, a, old, new, old_name=name)
 
     def enum_pairs(self) -> Iterator[tuple[EnumDef | None, EnumDef | None]]:
         for name in self._type_names(EnumDef):

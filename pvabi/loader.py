@@ -56,11 +56,19 @@ C_KEYWORDS = frozenset((
 # and _x at file scope (C11 7.1.3), the headers take names from <stdint.h> and <stddef.h>, and GCC's
 # GNU modes predefine linux, unix and i386 as macros.
 _C_RESERVED = re.compile(r"^(__|_[A-Z]|u?int\w*_t$|U?INT\w*_(MAX|MIN|C)$)")
+_KERNEL_MEMBER = re.compile(r"^__[a-z][a-z0-9_]*$")
 _C_TAKEN = frozenset(("size_t", "ptrdiff_t", "wchar_t", "max_align_t", "offsetof", "NULL", "linux", "unix", "i386"))
 
 
 def c_reserved(name: str, file_scope: bool) -> bool:
-    """Whether ``name`` cannot be a C identifier in a generated header (a type at file scope, or a member)."""
+    """Whether ``name`` cannot be a C identifier in a generated header (a type at file scope, or a member).
+
+    C reserves ``__x`` everywhere, but kernel and hypervisor headers name members ``__pad`` and
+    ``__reserved`` throughout (Linux UAPI, Xen's public headers); a layout must transcribe them as
+    written, so a member may start with ``__`` and a lower-case letter. Types may not.
+    """
+    if not file_scope and _KERNEL_MEMBER.match(name):
+        return name in C_KEYWORDS
     return (name in C_KEYWORDS or name in _C_TAKEN or bool(_C_RESERVED.match(name))
             or (file_scope and name.startswith("_")))
 

@@ -1,6 +1,7 @@
 """Names that cannot be C identifiers in a generated header are bad input at validation, not compile errors.
 
-C11 7.1.3 reserves ``_X`` and ``__x`` for any use and ``_x`` at file scope; the
+C11 7.1.3 reserves ``_X`` and ``__x`` for any use and ``_x`` at file scope; pvabi
+allows ``__x`` for members only, since kernel and Xen headers use it (``__pad``); the
 headers include <stdint.h> and <stddef.h>; GCC's GNU modes (``-std=gnu89``, the
 default ``gnu17``) predefine ``linux``, ``unix`` and ``i386`` as macros. The
 positive cases are compiled: a name the loader accepts must compile.
@@ -36,7 +37,7 @@ def test_reserved_type_names(name: str, make_abi: Callable[..., Path]) -> None:
     assert_one_bad_input(run, shown("names"), line_of(text, f"{name}:"), f"type name {name!r} is reserved")
 
 
-@pytest.mark.parametrize("name", ["__x", "_X", "offsetof", "NULL", "linux", "unix", "i386", "INT8_MAX", "UINT64_C"])
+@pytest.mark.parametrize("name", ["__X", "_X", "offsetof", "NULL", "linux", "unix", "i386", "INT8_MAX", "UINT64_C"])
 def test_reserved_field_names(name: str, make_abi: Callable[..., Path]) -> None:
     text = _record("rec", name)
     root = make_abi({"names": text})
@@ -53,6 +54,7 @@ def test_accepted_names_compile(std: str, make_abi: Callable[..., Path], tmp_pat
           doc: Upper-case first letter; not the predefined macro.
           fields:
             - {name: _pad, type: u8, doc: Member names may start with _x.}
+            - {name: __pad, type: u8, doc: And with __x as kernel and Xen headers write them.}
             - {name: uint8, type: u8, doc: Not a _t name.}
             - {name: int_t_count, type: u16, doc: Not int*_t.}
             - {name: unix_time, type: u32, doc: Contains unix.}
