@@ -1,7 +1,8 @@
 """The ``pvabi`` command line: a thin layer over the library.
 
 Every command is a few library calls plus output. Exit codes: 0 ok, 1 findings,
-2 bad input or usage (always one line per problem, never a traceback).
+2 bad input or usage (always one line per problem), 3 an internal error (a bug
+in pvabi: one line, and the traceback only with ``--debug``).
 """
 
 from __future__ import annotations
@@ -21,25 +22,60 @@ from .abiroot import WORKING, AbiRoot, find_root, load
 from .codec import ConstructCodec, inspect
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
-from .model import Abi
+from .model import Abi, RecordDef
 from .show import render_text
 from .show import to_json as show_json
 from .values import from_json, to_json
 from .versions import VersionIndex, freeze, write_atomic
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Keep the binary ABI between a hypervisor and its guests from breaking.",
+
+def _argument_type_column(self: Any, ctx: Any) -> str | None:
+    return None
+
+
+# typer prints an argument's Python type (<str>) beside its metavar; the metavar (LAYOUT, FILE) already
+# says what the value is, so the type column is dropped for arguments.
+if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = _argument_type_column  # type: ignore[method-assign]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Keep the binary ABI between a hypervisor and its guests from breaking.\n\n"
+                       "Exit codes: 0 ok; 1 findings (a break the gate refuses, a bad image); "
+                       "2 bad input or usage; 3 internal error (a bug in pvabi: please report it).",
                   context_settings={"help_option_names": ["-h", "--help"]})
+
+_debug = False
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"pvabi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(version: Annotated[bool, typer.Option("--version", metavar="", callback=_print_version,
+                                                  is_eager=True, help="Print pvabi's version and exit.")] = False,
+            debug: Annotated[bool, typer.Option("--debug", metavar="",
+                                                help="On an internal error, print the traceback.")] = False) -> None:
+    global _debug
+    _debug = debug
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RootArg = Annotated[str | None, typer.Option("--root", help="Directory holding abi/ (or abi/ itself). "
-                                             "Default: found upward from the current directory.")]
-VersionOpt = Annotated[str, typer.Option("--version", "-V", help="A frozen version (v1.2, or v1 for the "
-                                         "newest v1.x) or 'working' for abi/layouts/.")]
-ArchOpt = Annotated[str | None, typer.Option("--arch", "-a", help="x86_32 (i386), x86_64, arm32, aarch64, "
-                                             "ppc64, s390x. Default: x86_64, or the layout's first architecture.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Stable JSON output (see docs/json.md).")]
+RootArg = Annotated[str | None, typer.Option("--root", metavar="DIR", help="Directory holding abi/ (or abi/ "
+                                             "itself). Default: found upward from the current directory.")]
+VersionOpt = Annotated[str, typer.Option("--abi-version", metavar="VERSION", help="A frozen version (v1.2, or v1 "
+                                         "for the newest v1.x) or 'working' for abi/layouts/.")]
+ArchOpt = Annotated[str | None, typer.Option("--arch", "-a", metavar="ARCH", help="x86_32 (i386), x86_64, arm32, "
+                                             "aarch64, ppc64, s390x. Default: x86_64, or the layout's first "
+                                             "architecture.")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Stable JSON output (see docs/json.md).")]
+LayoutArg = Annotated[str, typer.Argument(metavar="LAYOUT", help="Layout (struct or union) name.")]
 
 
 def _fail(lines: list[str], code: int = 2) -> None:
@@ -61,19 +97,40 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _layout(abi: Abi, name: str, arch: str | None) -> Layout:
+def _record(abi: Abi, name: str) -> RecordDef:
     rec = abi.record(name)
     if rec is None:
         known = ", ".join(sorted(r.name for r in abi.records()))
         raise InputError(f"no layout named {name!r} in {abi.name} (layouts: {known})")
+    return rec
+
+
+def _layout(abi: Abi, name: str, arch: str | None) -> Layout:
+    rec = _record(abi, name)
     if arch is None:
-        arch = archmod.DEFAULT_ARCH if rec.exists_on(archmod.DEFAULT_ARCH) else sorted(rec.arches or ())[0]
+        arch = archmod.DEFAULT_ARCH if rec.exists_on(archmod.DEFAULT_ARCH) else sorted(
+            rec.arches or (), key=archmod.arch_order)[0]
     try:
         canonical = archmod.canonical(arch)
     except KeyError:
         raise InputError(f"unknown architecture {arch!r} (known: {', '.join(archmod.ARCHES)}; "
                          f"aliases: {', '.join(archmod.ALIASES)})") from None
+    if not rec.exists_on(canonical):
+        have = ", ".join(sorted(rec.arches or (), key=archmod.arch_order))
+        raise InputError(f"layout {name!r} does not exist on {canonical} (it exists on: {have})", rec.loc.file,
+                         rec.loc.line, name)
     return Resolver(abi, canonical).layout(name)
+
+
+def _root(positional: str | None, option: str | None) -> AbiRoot:
+    if positional is not None and option is not None and positional != option:
+        raise InputError(f"two ABI roots given ({positional!r} and --root {option!r}); give one")
+    return find_root(positional if positional is not None else option)
+
+
+def _say_defaults(note: str | None) -> None:
+    if note:
+        typer.echo(f"note: {note}", err=True)
 
 
 def _emit_json(data: Any) -> None:
@@ -82,63 +139,72 @@ def _emit_json(data: Any) -> None:
 
 @app.command(epilog="Example: pvabi validate    (or: pvabi validate path/to/repo)")
 @handles_errors
-def validate(root: Annotated[str | None, typer.Argument(help="Directory holding abi/, or abi/ itself.")] = None
-             ) -> None:
-    """Check every layout (schema, names, cycles, asserted offsets and sizes) and every frozen version."""
-    r = find_root(root)
-    problems: list[InputError] = []
-    abi = None
-    try:
-        abi = load(r, WORKING)
-    except InputErrors as e:
-        problems.extend(e.errors)
-    index = VersionIndex.read(r)
-    problems.extend(index.orphans())
-    for v in index.versions:
-        tampered = index.verify(v.name)
-        problems.extend(tampered)
-        if tampered:
-            continue  # its layouts are not what was frozen: checking them would only add noise
-        try:
-            load(r, v.name)
-        except InputErrors as e:
-            problems.extend(e.errors)
-    if problems:
-        raise InputErrors(problems)
-    assert abi is not None
-    typer.echo(f"ok: {len(abi.files)} layout files, {len(abi.records())} layouts, "
-               f"{len(index.versions)} frozen versions verified ({r.path})")
+def validate(root_dir: Annotated[str | None, typer.Argument(metavar="ROOT", help="Directory holding abi/, or "
+                                                            "abi/ itself (the same as --root).")] = None,
+             root: RootArg = None) -> None:
+    """Check every layout (schema, names, cycles, asserted offsets and sizes), abi/pvabi.yaml and every
+    frozen version; report every problem of every file at once."""
+    from .checkroot import validate_root
+
+    r = _root(root_dir, root)
+    summary = validate_root(r)
+    config = f"config {summary.config}" if summary.config else "no config (defaults)"
+    typer.echo(f"ok: {summary.files} layout files, {summary.layouts} layouts, {config}, "
+               f"{summary.versions} frozen versions verified ({r.path})")
 
 
-@app.command(epilog="Example: pvabi show vcpu_info --arch x86_32")
+@app.command(epilog="Example: pvabi show vcpu_info --arch x86_32\n\nMore: pvabi show pvclock_flags    "
+                    "(enums, flags and aliases too)")
 @handles_errors
-def show(layout: Annotated[str, typer.Argument(help="Layout (struct or union) name.")],
+def show(name: Annotated[str, typer.Argument(metavar="NAME", help="A layout (struct or union), enum, flags "
+                                             "or alias type.")],
          version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False, root: RootArg = None) -> None:
-    """A pahole-like map of a layout: offsets, sizes, holes, reserved regions, cache lines."""
-    lay = _layout(load(find_root(root), version), layout, arch)
+    """A pahole-like map of a layout (offsets, sizes, holes, reserved regions, cache lines); for an enum its
+    values, for flags their bits, for an alias what it resolves to on each architecture."""
+    abi = load(find_root(root), version)
+    if name in abi.types and abi.record(name) is None:
+        from .typeview import describe
+        from .typeview import render_text as type_text
+
+        view = describe(abi, name, arch)
+        if json_:
+            _emit_json(view)
+        else:
+            typer.echo(type_text(view), nl=False)
+        return
+    lay = _layout(abi, name, arch)
     if json_:
         _emit_json(show_json(lay))
     else:
         typer.echo(render_text(lay), nl=False)
 
 
-@app.command(epilog="Example: pvabi decode vcpu_time_info image.bin --arch x86_32 --json")
+def _offset(text: str | None) -> int:
+    if text is None:
+        return 0
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise InputError(f"--offset takes a byte offset such as 4096 or 0x1000, not {text!r}") from None
+
+
+@app.command(epilog="Example: pvabi decode vcpu_time_info image.bin --arch x86_32\n\n"
+                    "More: pvabi decode vrom_header rom.bin --arch i386 --offset 0x0 --hex")
 @handles_errors
-def decode(layout: Annotated[str, typer.Argument(help="Layout name.")],
-           image: Annotated[Path, typer.Argument(help="Binary image file.")],
+def decode(layout: LayoutArg,
+           image: Annotated[Path, typer.Argument(metavar="FILE", help="Binary image file (or a larger dump, "
+                                                 "with --offset).")],
            version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False,
+           offset: Annotated[str | None, typer.Option("--offset", metavar="N", help="Decode the layout at byte "
+                             "N of FILE (decimal or 0x hex) inside a larger dump.")] = None,
+           hex_: Annotated[bool, typer.Option("--hex", metavar="", help="Show integers in hex.")] = False,
            root: RootArg = None) -> None:
     """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
+    from .decoded import read_image, text_lines
+
     lay = _layout(load(find_root(root), version), layout, arch)
-    try:
-        with image.open("rb") as f:
-            data = f.read(lay.size + 1)  # one byte more tells "too long" without reading a huge file
-            on_disk = os.fstat(f.fileno()).st_size
-    except OSError as e:
-        raise InputError(f"cannot read image: {e.strerror}", str(image)) from None
-    if len(data) > lay.size:
-        size = f"{on_disk} bytes" if on_disk > lay.size else f"more than {lay.size} bytes"
-        raise InputError(f"image is {size}, longer than {lay.name} ({lay.size} bytes on {lay.arch})", str(image))
+    at = _offset(offset)
+    data = read_image(image, lay, at)
     try:
         values = ConstructCodec(lay).parse(data)
     except PvabiError as e:
@@ -146,9 +212,9 @@ def decode(layout: Annotated[str, typer.Argument(help="Layout name.")],
     notes = inspect(lay, values)
     if json_:
         _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
-                    "values": to_json(lay, values), "notes": [str(n) for n in notes]})
+                    "offset": at, "values": to_json(lay, values), "notes": [str(n) for n in notes]})
     else:
-        for line in _text_values(to_json(lay, values)):
+        for line in text_lines(lay, values, hex_, at):
             typer.echo(line)
         for n in notes:
             typer.echo(f"note: {n}")
@@ -156,23 +222,12 @@ def decode(layout: Annotated[str, typer.Argument(help="Layout name.")],
         raise typer.Exit(1)
 
 
-def _text_values(value: Any, prefix: str = "") -> list[str]:
-    if isinstance(value, dict) and not ({"hex"} <= value.keys() or "value" in value):
-        out = []
-        for k, v in value.items():
-            out.extend(_text_values(v, f"{prefix}.{k}" if prefix else k))
-        return out
-    if isinstance(value, list) and value and isinstance(value[0], (dict, list)):
-        return [line for i, v in enumerate(value) for line in _text_values(v, f"{prefix}[{i}]")]
-    return [f"{prefix} = {json.dumps(value)}"]
-
-
 @app.command(epilog="Example: pvabi encode vcpu_time_info values.json -o image.bin --arch x86_32")
 @handles_errors
-def encode(layout: Annotated[str, typer.Argument(help="Layout name.")],
+def encode(layout: LayoutArg,
            values_file: Annotated[Path, typer.Argument(metavar="VALUES.json",
                                                        help="Values as JSON (the shape decode --json prints).")],
-           output: Annotated[Path, typer.Option("--output", "-o", help="Image file to write.")],
+           output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Image file to write.")],
            version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None) -> None:
     """Build an image from JSON values; reserved bytes and padding default to zero."""
     lay = _layout(load(find_root(root), version), layout, arch)
@@ -211,9 +266,11 @@ def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
 
 @app.command(name="freeze", epilog='Example: pvabi freeze v2.1 --summary "Add the steal-time record"')
 @handles_errors
-def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.MINOR, above the last.")],
-               summary: Annotated[str, typer.Option("--summary", "-m", help="One-line summary.")] = "",
-               date: Annotated[str | None, typer.Option(help="Release date (YYYY-MM-DD); default today.")] = None,
+def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
+                                                      help="New version, vMAJOR.MINOR, above the last.")],
+               summary: Annotated[str, typer.Option("--summary", "-m", metavar="TEXT", help="One-line summary.")] = "",
+               date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
+                                                        help="Release date; default today.")] = None,
                root: RootArg = None) -> None:
     """Snapshot the working layouts as a new, immutable, hash-locked version."""
     r: AbiRoot = find_root(root)
@@ -221,67 +278,89 @@ def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.
     typer.echo(f"froze {v.name}: {len(v.files)} files into {r.versions / v.name}")
 
 
-ModeOpt = Annotated[str | None, typer.Option("--mode", help="backward (old guests on a new host), forward (new "
-                                             "guests on an old host) or full. Default: from abi/pvabi.yaml.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", metavar="MODE", help="backward (old guests on a new host), "
+                                             "forward (new guests on an old host) or full. Default: from "
+                                             "abi/pvabi.yaml.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text, json or markdown.")]
 
 
 @app.command(epilog="Example: pvabi diff v1.3 v2.0 --mode full\n\n"
                     "More: pvabi diff v2 working --arch x86_32 --format markdown\n\n"
                     "pvabi diff v1.0 v1.1 --format json --witness-dir witnesses/")
 @handles_errors
-def diff(old: Annotated[str, typer.Argument(help="Old side: a version (v1.2, v1), 'working', or another ABI root.")],
-         new: Annotated[str, typer.Argument(help="New side, likewise.")] = WORKING,
-         layout: Annotated[list[str] | None, typer.Option("--layout", "-l", help="Only this layout (repeatable).")]
-         = None,
-         arch: Annotated[list[str] | None, typer.Option("--arch", "-a", help="Only this architecture (repeatable).")]
-         = None,
+def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a version (v1.2, v1), 'working', "
+                                             "or another ABI root.")],
+         new: Annotated[str, typer.Argument(metavar="NEW", help="New side, likewise.")] = WORKING,
+         layout: Annotated[list[str] | None, typer.Option("--layout", "-l", metavar="LAYOUT", help="Only this "
+                           "layout (repeatable).")] = None,
+         arch: Annotated[list[str] | None, typer.Option("--arch", "-a", metavar="ARCH", help="Only this "
+                         "architecture (repeatable).")] = None,
          mode: ModeOpt = None,
-         transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", help="Also check NEW "
-                               "against every earlier frozen version. Default: from abi/pvabi.yaml.")] = None,
-         category: Annotated[str | None, typer.Option("--category", help="Gate: SOURCE, LAYOUT or WIRE. Default: "
-                             "from abi/pvabi.yaml.")] = None,
+         transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", metavar="", help="Also "
+                               "check NEW against every earlier frozen version. Default: from abi/pvabi.yaml.")]
+         = None,
+         category: Annotated[str | None, typer.Option("--category", metavar="CATEGORY", help="Gate: SOURCE, LAYOUT "
+                             "or WIRE. Default: from abi/pvabi.yaml.")] = None,
          format_: FormatOpt = "text",
-         witness_dir: Annotated[Path | None, typer.Option("--witness-dir", help="Save every witness image "
-                                "(.bin) and its description (.json) here.")] = None,
-         color: Annotated[bool | None, typer.Option("--color/--no-color", help="Colour the text format. "
-                          "Default: on a terminal.")] = None,
+         witness_dir: Annotated[Path | None, typer.Option("--witness-dir", metavar="DIR", help="Save every witness "
+                                "image (.bin) and its description (.json) here.")] = None,
+         color: Annotated[bool | None, typer.Option("--color/--no-color", metavar="", help="Colour the text format. "
+                          "Default: on a terminal, unless NO_COLOR is set.")] = None,
+         quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only the verdict line of each "
+                          "comparison.")] = False,
          root: RootArg = None) -> None:
     """Classify every change between two versions, per rule, direction and architecture.
 
     Exit 0 when no finding violates the gate (or the versions declare a major
     bump), 1 when one does, 2 on bad input.
     """
-    from .config import load_config
+    from .config import defaults_note, load_config
     from .diff import Policy
     from .diffrun import run_diff, save_witnesses
     from .formats import FORMATS
     from .formats.json_format import to_json as diff_json
 
-    r = find_root(root)
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
-    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
+    # Two ABI directories compare without an ABI root of their own; version names need one.
+    both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
+    r = None if both_dirs else find_root(root)
+    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base))) if r else load_config(
+        find_root(new).path)
+    _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
                       tuple(arch) if arch else None, tuple(layout) if layout else None)
     files = save_witnesses(result, witness_dir) if witness_dir is not None else {}
     if format_ == "json":
         _emit_json(diff_json(result, files))
+    elif quiet:
+        from .formats.common import summary
+
+        for report in result.reports:
+            typer.echo(summary(report))
     else:
         use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
         typer.echo(FORMATS[format_](result, use_color), nl=False, color=use_color)
     raise typer.Exit(result.exit_code)
 
 
-@app.command(epilog="Example: pvabi rules --json\n\nMore: pvabi rules --markdown > docs/rules.md")
+@app.command(epilog="Example: pvabi rules FIELD_OFFSET_CHANGED\n\nMore: pvabi rules --markdown > docs/rules.md")
 @handles_errors
-def rules(json_: JsonOpt = False,
-          markdown: Annotated[bool, typer.Option("--markdown", help="The docs/rules.md page.")] = False) -> None:
-    """List the compatibility rules: ID, category, severity per direction, what they check."""
-    from .rulesdoc import rules_json, rules_markdown, rules_text
+def rules(rule_id: Annotated[str | None, typer.Argument(metavar="RULE_ID", help="One rule's whole doc.")] = None,
+          json_: JsonOpt = False,
+          markdown: Annotated[bool, typer.Option("--markdown", metavar="", help="The docs/rules.md page.")]
+          = False) -> None:
+    """List the compatibility rules: ID, category, severity per direction and title; RULE_ID prints one
+    rule's whole doc."""
+    from .rulesdoc import rule_json, rule_text, rules_json, rules_markdown, rules_text
 
-    if json_:
+    if rule_id is not None:
+        if json_:
+            _emit_json(rule_json(rule_id))
+        else:
+            typer.echo(rule_text(rule_id), nl=False)
+    elif json_:
         _emit_json(rules_json())
     elif markdown:
         typer.echo(rules_markdown(), nl=False)
@@ -289,10 +368,33 @@ def rules(json_: JsonOpt = False,
         typer.echo(rules_text(), nl=False)
 
 
+@app.command(epilog="Example: pvabi init    (or: pvabi init path/to/repo)")
+@handles_errors
+def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="Repository to create abi/ in.")]
+         = Path(".")) -> None:
+    """Start an ABI: abi/layouts/ with one commented example layout, abi/pvabi.yaml with every setting
+    explained, and schema copies for editors. Never overwrites."""
+    from .project_init import init_project
+
+    for path in init_project(directory):
+        typer.echo(f"wrote {path}")
+    typer.echo("next: pvabi validate; pvabi show steal_time; pvabi freeze v1.0 --summary \"First version\"")
+
+
+@app.command(epilog="Example: pvabi schema layout\n\nMore: pvabi schema config")
+@handles_errors
+def schema(name: Annotated[str, typer.Argument(metavar="NAME", help="layout, config, or any JSON output's "
+                                               "schema (diff, show, ...).")] = "layout") -> None:
+    """Print the path of an installed JSON Schema, for an editor's YAML language server."""
+    from .project_init import schema_path
+
+    typer.echo(str(schema_path(name)))
+
+
 @app.command(epilog="Example: pvabi changelog v1.0 v2.0\n\nMore: pvabi changelog v1.3 working")
 @handles_errors
-def changelog(old: Annotated[str, typer.Argument(help="Oldest version (its changes are not listed).")],
-              new: Annotated[str, typer.Argument(help="Newest version, or 'working'.")] = WORKING,
+def changelog(old: Annotated[str, typer.Argument(metavar="OLD", help="Oldest version (its changes are not listed).")],
+              new: Annotated[str, typer.Argument(metavar="NEW", help="Newest version, or 'working'.")] = WORKING,
               root: RootArg = None) -> None:
     """The human summary of each release between OLD and NEW, newest first (the format of abi/CHANGES.md)."""
     from .changelog import render_changelog
@@ -301,7 +403,17 @@ def changelog(old: Annotated[str, typer.Argument(help="Oldest version (its chang
 
 
 def main() -> None:
+    """The console script: pvabi's own errors were reported by the commands; anything else is a bug."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:  # the last line of defence: one line and its own exit code, never 1
+        if _debug or "--debug" in sys.argv[1:]:
+            import traceback
+
+            traceback.print_exc()
+        detail = " ".join(str(e).split())[:300]
+        typer.echo(f"pvabi: internal error: {type(e).__name__}: {detail}; rerun with --debug for the traceback",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)

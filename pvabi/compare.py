@@ -1,60 +1,37 @@
 """The facts every compatibility rule reads: two ABIs laid out side by side.
 
-A ``Comparison`` holds the old and the new ABI. For each layout and
-architecture it gives a ``RecordPair``: both layouts, their direct members
-matched (by name, or as a rename when an unmatched old field and an unmatched new
-one share offset and type), and what the old layout had at any byte range
-(a live field, reserved-zero or reserved-any bytes, GCC padding, or nothing past
-its end). Members whose type is itself a layout are compared as a whole here;
-their insides are that layout's own pair, so a change is reported once, where it
-is made, and its consequences where it is embedded.
+A ``Comparison`` holds the old and the new ABI. For each layout (paired across
+a rename, see ``identity``) and architecture it gives a ``RecordPair``: both
+layouts, their direct members matched (by name, as a rename when an unmatched
+old field and an unmatched new one hold the same bytes with the same contract,
+or as a regrouping when several cover the same leaves under another nesting),
+and what the old layout had at any byte range (a live field, reserved-zero or
+reserved-any bytes, GCC padding, or nothing past its end). Members whose type
+is itself a layout are compared as a whole here; their insides are that
+layout's own pair, so a change is reported once, where it is made, and its
+consequences where it is embedded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 from . import arch as archmod
 from . import witness as witnessmod
+from .bytesig import leaf_set, same_bytes
 from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of
 from .errors import InputError
-from .findings import BREAKING, Witness
-from .flows import NEW_TO_OLD, OLD_TO_NEW
+from .findings import BREAKING, DIRECTIONS, Witness
+from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
+from .identity import renamed_layouts
 from .model import Abi, EnumDef, FlagsDef, RecordDef
 
 
 def is_live(m: Member) -> bool:
     return m.field.reserved is None
-
-
-def type_changes(a: RType, b: RType) -> tuple[str, ...]:
-    """How two member types differ in the bytes they describe; empty when they do not.
-
-    Any of: ``kind`` (scalar/array/record), ``length`` (array dimensions),
-    ``width``, ``signedness``, ``endianness``, ``record`` (another layout).
-    An array that changed length and element width reports both. Spelling (an
-    alias for the same storage, char for int8) is not a change.
-    """
-    if isinstance(a, ArrayType) != isinstance(b, ArrayType):
-        return ("kind",)
-    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
-        dims = ("length",) if a.dims != b.dims else ()
-        return dims + type_changes(a.leaf, b.leaf)
-    if isinstance(a, RecordType) != isinstance(b, RecordType):
-        return ("kind",)
-    if isinstance(a, RecordType) and isinstance(b, RecordType):
-        return () if a.layout.name == b.layout.name else ("record",)
-    assert isinstance(a, ScalarType) and isinstance(b, ScalarType)
-    out = []
-    if a.size != b.size:
-        out.append("width")
-    if a.scalar.signed != b.scalar.signed and not (a.scalar.char or b.scalar.char):
-        out.append("signedness")
-    if a.endian != b.endian and a.size > 1 and b.size > 1:
-        out.append("endianness")
-    return tuple(out)
 
 
 def describe(t: RType) -> str:
@@ -83,6 +60,19 @@ class Match:
     old: Member
     new: Member
     renamed: bool
+
+
+@dataclass(frozen=True)
+class Regroup:
+    """Old and new members that describe the same bytes with a different nesting or other names.
+
+    ``struct w wc;`` against ``u32 wc_version, wc_sec, wc_nsec;`` at the same offsets, or a byte that
+    moved into a named union: every live leaf keeps its offset, type and contract, so only C sources
+    that name the members notice.
+    """
+
+    old: tuple[Member, ...]
+    new: tuple[Member, ...]
 
 
 @dataclass(frozen=True)
@@ -133,7 +123,9 @@ class Comparison:
             if missing:
                 raise InputError(f"no layout, enum or flags type named {missing[0]!r} in {self.old_name} "
                                  f"or {self.new_name}")
-            names &= self.selected
+            picked = set(self.selected)
+            picked |= {new for new, old in self.renamed.items() if old in picked or new in picked}
+            names &= picked | {old for new, old in self.renamed.items() if new in picked}
         return sorted(names)
 
     @cached_property
@@ -155,12 +147,28 @@ class Comparison:
                 todo.extend(f.type for f in (rec.fields if rec else ()) if abi.record(f.type) is not None)
         return seen
 
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """{new name: old name} of layouts that changed their name, not their identity (``identity``)."""
+        return renamed_layouts(self)
+
+    def old_name_of(self, new_name: str) -> str:
+        return self.renamed.get(new_name, new_name)
+
+    def same_layout(self, old_name: str, new_name: str) -> bool:
+        """Do the two names denote one layout across the versions (the same name, or a rename)?"""
+        return old_name == new_name or self.renamed.get(new_name) == old_name
+
     def record_pairs(self) -> Iterator[RecordPair]:
+        olds = set(self.renamed.values())
         for name in self.record_names():
+            if name in olds and self.new.record(name) is None:
+                continue  # compared under its new name
+            was = self.old_name_of(name)
             for a in self.arches:
-                old, new = self.layout("old", name, a), self.layout("new", name, a)
+                old, new = self.layout("old", was, a), self.layout("new", name, a)
                 if old is not None or new is not None:
-                    yield RecordPair(self, name, a, old, new)
+                    yield RecordPair(self, name, a, old, new, old_name=was)
 
     def enum_pairs(self) -> Iterator[tuple[EnumDef | None, EnumDef | None]]:
         for name in self._type_names(EnumDef):
@@ -209,8 +217,10 @@ class Comparison:
 class RecordPair:
     """One layout on one architecture, old and new (either may be missing)."""
 
-    def __init__(self, cmp: Comparison, name: str, arch: str, old: Layout | None, new: Layout | None) -> None:
+    def __init__(self, cmp: Comparison, name: str, arch: str, old: Layout | None, new: Layout | None,
+                 old_name: str | None = None) -> None:
         self.cmp, self.name, self.arch, self.old, self.new = cmp, name, arch, old, new
+        self.old_name = old_name or name  # differs when the layout was renamed (``Comparison.renamed``)
 
     @cached_property
     def matches(self) -> list[Match]:
@@ -231,25 +241,48 @@ class RecordPair:
             for nm in self.new.members:
                 if nm.name in taken_new or nm.name in old_live:
                     continue
-                if (nm.offset == om.offset and nm.size == om.size and not type_changes(om.rtype, nm.rtype)
+                if (nm.offset == om.offset and nm.size == om.size and same_bytes(om.rtype, nm.rtype)
                         and (not is_live(nm) or same_contract(om, nm))):
                     out.append(Match(om, nm, True))
                     taken_new.add(nm.name)
                     break
         return out
 
+    @cached_property
+    def regroups(self) -> list[Regroup]:
+        """Unmatched old and new live members that overlap and hold the same live leaves (see ``Regroup``).
+
+        Members are grouped by overlapping bytes; a group is a regrouping when the set of live leaves
+        (absolute offset, byte meaning, contract) is the same on both sides. A union's views of one byte
+        count once. Anything else stays a removal and an addition, judged by their own rules.
+        """
+        if self.old is None or self.new is None:
+            return []
+        matched_old = {m.old.name for m in self.matches}
+        matched_new = {m.new.name for m in self.matches}
+        olds = [m for m in self.old.members if is_live(m) and m.name not in matched_old and m.size > 0]
+        news = [m for m in self.new.members if is_live(m) and m.name not in matched_new and m.size > 0]
+        out = []
+        for group_old, group_new in _overlap_groups(olds, news):
+            if group_old and group_new and leaf_set(group_old) == leaf_set(group_new):
+                out.append(Regroup(tuple(group_old), tuple(group_new)))
+        return out
+
+    def _regrouped(self, side: str) -> set[str]:
+        return {m.name for g in self.regroups for m in (g.old if side == "old" else g.new)}
+
     def removed(self) -> list[Member]:
         """Live old members with no counterpart (renames into reserved space count as matched)."""
         if self.old is None or self.new is None:
             return []
-        matched = {m.old.name for m in self.matches}
+        matched = {m.old.name for m in self.matches} | self._regrouped("old")
         return [m for m in self.old.members if is_live(m) and m.name not in matched]
 
     def added(self) -> list[Member]:
         """Live new members with no counterpart."""
         if self.old is None or self.new is None:
             return []
-        matched = {m.new.name for m in self.matches}
+        matched = {m.new.name for m in self.matches} | self._regrouped("new")
         return [m for m in self.new.members if is_live(m) and m.name not in matched]
 
     def old_spans(self, start: int, end: int) -> list[Span]:
@@ -263,14 +296,27 @@ class RecordPair:
 
     def match_witness(self, mt: Match, sev: tuple[tuple[str, str], ...], breaks: set[str] | frozenset[str]
                       ) -> Witness | None:
-        """A witness for a matched member, through the first broken flow that yields one; none unless breaking."""
-        if not any(s == BREAKING for _, s in sev):
-            return None
-        for flow in (OLD_TO_NEW, NEW_TO_OLD):
-            if flow in breaks:
-                found = self.witness(flow, mt.old.name, mt.new.name)
+        """A witness for a matched member in a direction where it breaks; none unless breaking."""
+        writers, readers = parties(mt.old, mt.new)
+        return self.witness_for(sev, breaks, writers, readers, mt.old.name, mt.new.name)
+
+    def witness_for(self, sev: tuple[tuple[str, str], ...], breaks: set[str] | frozenset[str],
+                    writers: tuple[str, ...], readers: tuple[str, ...], old_path: str | None,
+                    new_path: str | None, **kw: Any) -> Witness | None:
+        """A witness of the flow the verdict comes from: for each direction judged breaking (backward first),
+        each broken flow that occurs there between the declared writer and reader. The witness says the
+        direction and which party wrote and which read the image."""
+        verdict = dict(sev)
+        for direction in DIRECTIONS:
+            if verdict[direction] != BREAKING:
+                continue
+            for flow in (OLD_TO_NEW, NEW_TO_OLD):
+                who = flow_parties(direction, flow, writers, readers) if flow in breaks else None
+                if who is None:
+                    continue
+                found = self.witness(flow, old_path, new_path, **kw)
                 if found is not None:
-                    return found
+                    return replace(found, direction=direction, writer=who[0], reader=who[1])
         return None
 
     def witness(self, flow: str, old_path: str | None, new_path: str | None, *,
@@ -288,6 +334,21 @@ class RecordPair:
                                zero_is_witness=zero_is_witness, pick=pick)
 
 
+def _overlap_groups(olds: list[Member], news: list[Member]) -> list[tuple[list[Member], list[Member]]]:
+    """Old and new members joined into groups whose byte ranges overlap, transitively."""
+    items = [("old", m) for m in olds] + [("new", m) for m in news]
+    items.sort(key=lambda it: (it[1].offset, it[1].end))
+    groups: list[tuple[list[Member], list[Member], int]] = []
+    for side, m in items:
+        if groups and m.offset < groups[-1][2]:
+            o, n, end = groups[-1]
+            groups[-1] = (o, n, max(end, m.end))
+        else:
+            groups.append(([], [], m.end))
+        (groups[-1][0] if side == "old" else groups[-1][1]).append(m)
+    return [(o, n) for o, n, _ in groups]
+
+
 def spans(layout: Layout, start: int, end: int) -> list[Span]:
     """What a layout has over ``[start, end)``: live fields, reserved bytes, padding, or nothing."""
     out: list[Span] = []
@@ -302,18 +363,6 @@ def spans(layout: Layout, start: int, end: int) -> list[Span]:
     if end > layout.size:
         out.append(Span(max(start, layout.size), end, "past_end"))
     return sorted(out, key=lambda s: (s.start, s.end))
-
-
-def byte_signature(t: RType) -> object:
-    """What a type means in bytes, ignoring every name: equal signatures decode every image alike."""
-    if isinstance(t, ArrayType):
-        return ("array", t.dims, byte_signature(t.leaf))
-    if isinstance(t, RecordType):
-        lay = t.layout
-        return ("record", lay.kind, lay.size, lay.align, tuple(
-            (m.offset, m.field.reserved, m.field.enum, m.field.flags, witnessmod.const_image(m),
-             byte_signature(m.rtype)) for m in lay.members))
-    return ("scalar", t.size, t.scalar.signed, t.endian)
 
 
 def same_contract(a: Member, b: Member) -> bool:
@@ -373,6 +422,40 @@ def added_space(pair: RecordPair, m: Member) -> str:
         # through some other member (undeclared for the new view), not a field placed over a live one.
         spans = [Span(s.start, s.end, "any") if s.kind == "field" else s for s in spans]
     return space_kind(spans)
+
+
+PAGE_SIZE = 4096  # the smallest page of every supported architecture
+
+
+def room(layout: Layout) -> int | None:
+    """How many bytes from the layout's start are its own: its max_size, else a page for ``placement: page``.
+
+    An embedded layout has no such room: bytes past its end belong to whatever follows it.
+    """
+    d = layout.definition
+    bound = d.max_size.get_int(layout.arch) if d.max_size else None
+    if bound is None and d.placement == "page":
+        bound = PAGE_SIZE
+    return bound if d.placement in ("page", "fixed") else None
+
+
+def left_absent(pair: RecordPair, m: Member) -> bool:
+    """Do an old peer's images hold the new field's absent value in its bytes?
+
+    True when the old version declares that the memory starts zeroed (``memory: {initial: zero}``), the
+    new field says zero means absent (``absent: 0``), and its bytes are ones no old writer fills: GCC
+    padding or reserved space inside the old layout, or, for a layout that owns the room after it (a
+    page or a fixed area), bytes past its old end within that room.
+    """
+    old = pair.old
+    if old is None or not old.definition.zero_filled or m.field.absent != 0:
+        return False
+    if any(s.kind == "field" for s in pair.old_spans(m.offset, m.end)):
+        return False
+    if m.end > old.size:
+        bound = room(old)
+        return bound is not None and m.end <= bound
+    return True
 
 
 def gated(pair: RecordPair, m: Member) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from . import yamlsafe
-from .errors import InputError
+from .errors import InputError, InputErrors
 from .rules import RULESET_VERSION
 
 CONFIG_NAME = "pvabi.yaml"
@@ -38,6 +38,15 @@ def _schema() -> dict[str, Any]:
     return data
 
 
+def defaults_note(config: Config) -> str | None:
+    """What a command says once when the ABI has no config: the defaults its verdict rests on."""
+    if config.path is not None:
+        return None
+    return (f"no abi/{CONFIG_NAME}: using the defaults ruleset {config.ruleset}, mode {config.mode}, "
+            f"transitive {str(config.transitive).lower()}, category {config.category} "
+            "(pvabi init writes the file with every setting explained)")
+
+
 def load_config(abi_dir: Path, display: str | None = None) -> Config:
     path = abi_dir / CONFIG_NAME
     if not path.exists():
@@ -45,9 +54,11 @@ def load_config(abi_dir: Path, display: str | None = None) -> Config:
     name = display or str(path)
     doc = yamlsafe.load_file(path, name)
     validator = jsonschema.Draft202012Validator(_schema())
-    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(p) for p in err.absolute_path) or None
-        raise InputError(err.message, name, doc.line(yamlsafe.schema_error_path(err)), where)
+    errors = [InputError(err.message, name, doc.line(yamlsafe.schema_error_path(err)),
+                         ".".join(str(p) for p in err.absolute_path) or None)
+              for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path))]
+    if errors:
+        raise InputErrors(errors)
     data = doc.data
     config = Config(ruleset=data["ruleset"], mode=data.get("mode", "backward"),
                     transitive=data.get("transitive", False), category=data.get("category", "LAYOUT"), path=name)

@@ -145,6 +145,7 @@ class DiffResult:
     policy: Policy
     transitive: bool
     ruleset: int = RULESET_VERSION
+    asked: tuple[str, str] | None = None  # the (old, new) pair the user named; transitive runs add others
 
     @property
     def failed(self) -> bool:

@@ -60,6 +60,15 @@ class Witness:
     reader_value: Any
     note: str = ""
     writer_offset: int | None = None  # where the writer put the value, when not at ``offset``
+    # The direction whose breaking verdict this image proves, and which party writes it and which reads
+    # it there ("host"/"guest"); empty when the witness is about an embedding or a bound, not a party.
+    direction: str = ""
+    writer: str = ""
+    reader: str = ""
+    # Array witnesses: how many elements decode differently (``field`` names the first of them), and the
+    # first few as (path, writer's value, reader's value).
+    elements_differing: int = 0
+    differing: tuple[tuple[str, Any, Any], ...] = ()
 
     @property
     def bytes_at(self) -> bytes:

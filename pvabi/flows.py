@@ -54,3 +54,15 @@ def judge(breaks: Iterable[str], writers: Iterable[str], readers: Iterable[str],
     writers, readers = tuple(writers), tuple(readers)
     verdict = {d: BREAKING if flows_in(d, writers, readers) & wanted else otherwise for d in DIRECTIONS}
     return severities(verdict["backward"], verdict["forward"])
+
+
+def flow_parties(direction: str, flow: str, writers: Iterable[str], readers: Iterable[str]
+                 ) -> tuple[str, str] | None:
+    """(writer party, reader party) through which ``flow`` occurs in ``direction``; None when it does not."""
+    host_runs, _ = _SIDES[direction]
+    write_version = "old" if flow == OLD_TO_NEW else "new"
+    writer = "host" if host_runs == write_version else "guest"
+    reader = "guest" if writer == "host" else "host"
+    w = set().union(*(_parties(x) for x in writers)) if writers else set()
+    r = set().union(*(_parties(x) for x in readers)) if readers else set()
+    return (writer, reader) if writer in w and reader in r else None

@@ -31,6 +31,7 @@ from .model import (
     FlagsDef,
     LayoutFile,
     Loc,
+    MemoryDef,
     PerArch,
     RecordDef,
     TypeDef,
@@ -76,6 +77,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
     if len(paths) > MAX_FILES:
         return None, [InputError(f"more than {MAX_FILES} layout files", str(layouts_dir))]
     docs: list[Document] = []
+    invalid: list[Document] = []  # schema errors: not built, but still read for unknown type names
     errors: list[InputError] = []
     for path in paths:
         shown = _display(path, display_root)
@@ -87,6 +89,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
         schema_errors = _schema_errors(doc)
         if schema_errors:
             errors.extend(schema_errors)
+            invalid.append(doc)
             continue
         if doc.data["meta"]["id"] != path.stem:
             errors.append(InputError(f"meta.id {doc.data['meta']['id']!r} must equal the file name {path.stem!r}",
@@ -94,6 +97,7 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
         docs.append(doc)
     abi, def_errors = _build(docs, name)
     errors.extend(def_errors)
+    errors.extend(_unknown_types(invalid, docs))
     if def_errors:
         return None, errors
     # Offsets and sizes are only known per architecture: run the engine on all of them.
@@ -101,6 +105,28 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
 
     errors.extend(check_all(abi))
     return (None if errors else abi), errors
+
+
+def _unknown_types(invalid: list[Document], valid: list[Document]) -> list[InputError]:
+    """Unknown field types in files that failed the schema, so one run reports both kinds of problem.
+
+    Such a file is not built into definitions; this reads only ``types.*.fields[*].type`` strings,
+    defensively, since the rest of the file's shape is unknown.
+    """
+    defined = {name for doc in (*invalid, *valid) if isinstance(doc.data, dict)
+               for name in (doc.data.get("types") or {}) if isinstance(doc.data.get("types"), dict)}
+    out = []
+    for doc in invalid:
+        types = doc.data.get("types") if isinstance(doc.data, dict) else None
+        for tname, t in (types.items() if isinstance(types, dict) else ()):
+            fields = t.get("fields") if isinstance(t, dict) else None
+            for i, f in enumerate(fields if isinstance(fields, list) else ()):
+                ftype = f.get("type") if isinstance(f, dict) else None
+                if isinstance(ftype, str) and ftype not in archmod.BUILTIN_SCALARS and ftype not in defined:
+                    out.append(InputError(f"unknown type {ftype!r}", doc.file,
+                                          doc.line(("types", tname, "fields", i, "type")),
+                                          f"{tname}.{f.get('name', i)}"))
+    return out
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -238,6 +264,8 @@ def _typedef(doc: Document, name: str, t: dict[str, Any], loc: Loc, file_id: str
         source=t.get("source"), packed=t.get("packed", False), aligned=t.get("aligned"),
         size=_per_arch(t.get("size")), max_size=_per_arch(t.get("max_size")),
         writer=t.get("writer"), reader=t.get("reader"), arches=arches,
+        renamed_from=_names(t.get("renamed_from")), placement=t.get("placement", "embedded"),
+        memory=MemoryDef(**t["memory"]) if "memory" in t else None, size_field=t.get("size_field"),
     )
 
 
@@ -286,7 +314,7 @@ def _fields(doc: Document, path: tuple[str | int, ...], name: str, t: dict[str, 
             name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=tuple(dims),
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
-            writer=writer, reader=reader, feature=feature, since=f.get("since"),
+            writer=writer, reader=reader, feature=feature, absent=f.get("absent"), since=f.get("since"),
             only_arch=only, except_arch=excl, bits=f.get("bits"), flexible=f.get("flexible", False),
             by_arch=by_arch,
         ))
@@ -350,6 +378,13 @@ def _feature(f: dict[str, Any], arch: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """One name or a list of names, as a tuple."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _check_arch_keys(value: Any, doc: Document, path: tuple[str | int, ...], where: str,
                      errors: list[InputError]) -> None:
     """``i386`` and ``x86_32`` name one architecture: a map may not give both."""
@@ -374,6 +409,28 @@ def _party(f: dict[str, Any], record: dict[str, Any], key: str, arch: str = "def
     return str(own) if own else ("none" if "reserved" in f else "both")
 
 
+def _is_integer_path(abi: Abi, rec: RecordDef, path: str) -> bool:
+    """Does a dotted path name a scalar (not array) integer member, through nested records?"""
+    *inner, last = path.split(".")
+    for name in inner:
+        f = rec.field(name)
+        nested = abi.record(f.type) if f is not None and not f.dims else None
+        if nested is None:
+            return False
+        rec = nested
+    f = rec.field(last)
+    return f is not None and not f.dims and _is_integer_type(abi, f.type, 0)
+
+
+def _is_integer_type(abi: Abi, name: str, depth: int) -> bool:
+    """A builtin scalar, or an alias whose every target is one (alias cycles are reported elsewhere)."""
+    t = abi.types.get(name)
+    if isinstance(t, AliasDef):
+        targets = [v for _, v in t.targets.values]
+        return depth < 16 and all(isinstance(v, str) and _is_integer_type(abi, v, depth + 1) for v in targets)
+    return t is None and name in archmod.BUILTIN_SCALARS
+
+
 def _check_references(abi: Abi) -> list[InputError]:
     errors: list[InputError] = []
 
@@ -389,6 +446,14 @@ def _check_references(abi: Abi) -> list[InputError]:
                 elif isinstance(abi.types.get(target), (EnumDef, FlagsDef)):
                     errors.append(InputError(f"{target!r} is not a storage type", t.loc.file, t.loc.line, t.name))
         if isinstance(t, RecordDef):
+            if t.size_field is not None and not _is_integer_path(abi, t, t.size_field):
+                errors.append(InputError(f"size_field {t.size_field!r} does not name an integer member of {t.name}",
+                                         t.loc.file, t.loc.line, f"{t.name}.size_field"))
+            for was in t.renamed_from:
+                # A layout cannot have been renamed from a layout this version still defines.
+                if was == t.name or abi.record(was) is not None:
+                    errors.append(InputError(f"renamed_from names {was!r}, a layout this version still defines",
+                                             t.loc.file, t.loc.line, f"{t.name}.renamed_from"))
             _check_record(abi, t, errors)
     errors.extend(_cycles(abi))
     return errors

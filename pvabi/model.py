@@ -60,6 +60,7 @@ class FieldDef:
     writer: str = "both"
     reader: str = "both"
     feature: str | None = None
+    absent: int | None = None  # the value meaning "not provided": what a peer that lacks the field leaves
     since: str | None = None
     only_arch: frozenset[str] | None = None
     except_arch: frozenset[str] | None = None
@@ -95,6 +96,15 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
+class MemoryDef:
+    """The initial content of the memory a layout lives in, who puts it there, and when."""
+
+    initial: str  # zero | any
+    cleared_by: str
+    when: str
+
+
+@dataclass(frozen=True)
 class RecordDef:
     """A struct or union: a layout."""
 
@@ -114,6 +124,15 @@ class RecordDef:
     reader: str | None = None
     arches: frozenset[str] | None = None
     inline: bool = False  # declared in place inside another record; it has no C tag of its own
+    renamed_from: tuple[str, ...] = ()
+    placement: str = "embedded"  # embedded | page | fixed: where the layout lives (docs/layout-language.md)
+    memory: MemoryDef | None = None
+    size_field: str | None = None  # member path holding the record's own size (self-sized records)
+
+    @property
+    def zero_filled(self) -> bool:
+        """Does the memory it lives in start zeroed, so bytes nobody writes read as zero?"""
+        return self.memory is not None and self.memory.initial == "zero"
 
     def exists_on(self, arch: str) -> bool:
         return self.arches is None or arch in self.arches

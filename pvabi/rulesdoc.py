@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+from functools import partial
 from typing import Any
 
+from .errors import InputError
 from .findings import CATEGORIES
 from .rules import RULESET_VERSION, Rule, all_rules
 
@@ -16,16 +19,45 @@ def _sorted() -> list[Rule]:
 
 def rules_json() -> dict[str, Any]:
     return {"schema": RULES_SCHEMA, "ruleset": RULESET_VERSION,
-            "rules": [{"id": r.id, "title": r.title, "category": r.category, "doc": r.doc, "fix": r.fix,
-                       "severity": {"backward": r.backward, "forward": r.forward}, "witness": r.witness_doc}
-                      for r in _sorted()]}
+            "rules": [_entry(r) for r in _sorted()]}
+
+
+def _rule(rule_id: str) -> Rule:
+    found = {r.id: r for r in all_rules()}
+    if rule_id.upper() not in found:
+        close = [i for i in sorted(found) if rule_id.upper() in i] or sorted(found)
+        raise InputError(f"no rule {rule_id!r} (try: {', '.join(close[:8])}{', ...' if len(close) > 8 else ''})")
+    return found[rule_id.upper()]
+
+
+def _entry(r: Rule) -> dict[str, Any]:
+    return {"id": r.id, "title": r.title, "category": r.category, "doc": r.doc, "fix": r.fix,
+            "severity": {"backward": r.backward, "forward": r.forward}, "witness": r.witness_doc}
+
+
+def rule_json(rule_id: str) -> dict[str, Any]:
+    return {"schema": RULES_SCHEMA, "ruleset": RULESET_VERSION, "rules": [_entry(_rule(rule_id))]}
+
+
+def rule_text(rule_id: str) -> str:
+    r = _rule(rule_id)
+    wrap = partial(textwrap.fill, width=100, subsequent_indent="  ")
+    lines = [f"{r.id}: {r.title}", f"category: {r.category}", "",
+             textwrap.fill(r.doc, 100), "",
+             wrap(f"backward (old guest on new host): {r.backward}."),
+             wrap(f"forward (new guest on old host): {r.forward}."),
+             wrap(f"witness: {r.witness_doc}"),
+             wrap(f"fix: {r.fix}")]
+    return "\n".join(lines) + "\n"
 
 
 def rules_text() -> str:
     lines = [f"ruleset {RULESET_VERSION}: {len(all_rules())} rules (categories SOURCE > LAYOUT > WIRE)", ""]
     for r in _sorted():
-        lines.append(f"{r.id:<32} {r.category:<7} {r.title}")
-    lines += ["", "pvabi rules --json (or --markdown) gives each rule's doc, severity per direction and witness."]
+        lines.append(f"{r.id}  [{r.category}]  {r.title}")
+        lines.append(f"    backward (old guest on new host): {r.backward}")
+        lines.append(f"    forward (new guest on old host):  {r.forward}")
+    lines += ["", "pvabi rules RULE_ID prints one rule's whole doc; --json and --markdown give them all."]
     return "\n".join(lines) + "\n"
 
 

@@ -217,6 +217,7 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                 old_value = _overlapped(image, w_leaves.values(), rl)
             path, offset, length = rl.path, rl.offset, rl.size
             w_offset = wl.offset if wl is not None else None
+            differing = _differing(rl.path, old_value, new_value)
             if isinstance(old_value, list) and isinstance(new_value, list):
                 narrowed = _first_difference(rl, wl, old_value, new_value)
                 if narrowed is None:
@@ -227,8 +228,26 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                 note = (f"bytes {max(writer.size, offset)}..{offset + length - 1} lie past the "
                         f"{writer.size}-byte {writer.name} the writer produced; they hold whatever was there")
             return Witness(reader.name, reader.arch, written_under, read_under, path, offset, length,
-                           image, old_value, new_value, note, None if w_offset == offset else w_offset)
+                           image, old_value, new_value, note, None if w_offset == offset else w_offset,
+                           elements_differing=len(differing), differing=tuple(differing[:SAMPLE]))
     return None
+
+
+SAMPLE = 4  # differing array elements a witness lists; the count says how many there are in all
+
+
+def _differing(path: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """Every element of an array (or byte of a char array) that the two sides decode differently.
+
+    An element only one side has counts when the reader has it; empty for scalars.
+    """
+    if isinstance(old, (bytes, bytearray)) and isinstance(new, (bytes, bytearray)):
+        return [(f"{path}[{i}]", old[i] if i < len(old) else None, b) for i, b in enumerate(new)
+                if i >= len(old) or old[i] != b]
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return []
+    a, b = _indexed(old), _indexed(new)
+    return [(path + "".join(f"[{i}]" for i in k), a.get(k), b[k]) for k in sorted(b) if k not in a or a[k] != b[k]]
 
 
 def _first_difference(rl: Region, wl: Region | None, old: list[Any], new: list[Any]) -> tuple[

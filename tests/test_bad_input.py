@@ -651,7 +651,7 @@ def test_unknown_arch(tmp_path: Path, codec_abi: Path, run_both: RunBoth, comman
 
 @pytest.mark.parametrize("version", ["v9", "v9.9", "bogus", "v1"])
 def test_unknown_version(codec_abi: Path, run_both: RunBoth, version: str) -> None:
-    run = run_both("show", "rec", "--version", version, "--root", codec_abi)
+    run = run_both("show", "rec", "--abi-version", version, "--root", codec_abi)
     assert_one_bad_input(run, None, None, f"unknown version {version!r}")
 
 

@@ -210,9 +210,17 @@ def test_decode_text_output(cli: Cli, codec_files: tuple[Path, Path]) -> None:
     root, work = codec_files
     (work / "image.bin").write_bytes(REC_IMAGE)
     text = ok(cli("decode", "rec", work / "image.bin", "--root", root)).stdout
-    assert "a = 1" in text.splitlines()
-    assert "c = 3735928559" in text.splitlines()
-    assert "in.p = 7" in text.splitlines()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    # offset, path, value: flags and enums by name, bytes as hex, never inline JSON
+    assert "0 a = 1" in lines
+    assert "4 c = 3735928559" in lines
+    assert "14 in.p = 7" in lines
+    assert "8 fl = 0x3 (A | B)" in lines
+    assert "18 st = ON (1)" in lines
+    assert '19 label = 61 62 63 00 "abc"' in lines
+    assert "{" not in text
+    hexed = ok(cli("decode", "rec", work / "image.bin", "--root", root, "--hex")).stdout
+    assert "     4  c = 0xdeadbeef" in hexed.splitlines()
 
 
 @pytest.mark.parametrize("arch", ["x86_32", "x86_64", "arm32", "aarch64"])
@@ -360,8 +368,8 @@ def test_frozen_version_does_not_follow_the_working_copy(cli: Cli, codec_files: 
     changed = CODEC_LAYOUT.replace(label4, label4.replace("count: 4", "count: 5")).replace("    size: 24\n", "")
     (root / "layouts" / "codec.yaml").write_text(changed)
     working = json.loads(ok(cli("show", "rec", "--json", "--root", root)).stdout)
-    frozen = json.loads(ok(cli("show", "rec", "--json", "--version", "v1.0", "--root", root)).stdout)
-    major = json.loads(ok(cli("show", "rec", "--json", "--version", "v1", "--root", root)).stdout)
+    frozen = json.loads(ok(cli("show", "rec", "--json", "--abi-version", "v1.0", "--root", root)).stdout)
+    major = json.loads(ok(cli("show", "rec", "--json", "--abi-version", "v1", "--root", root)).stdout)
     assert {m["name"]: m["size"] for m in working["members"]}["label"] == 5
     assert {m["name"]: m["size"] for m in frozen["members"]}["label"] == 4
     assert major == frozen
@@ -415,7 +423,7 @@ def test_tampered_frozen_version_fails_validate(cli: Cli, codec_files: tuple[Pat
         needle, file = "not part of", "abi/versions/v1.0/extra.yaml"
     assert_one_bad_input(cli("validate", root), file, None, needle)
     # The frozen version refuses to load; the working copy is unaffected.
-    assert_bad_input(cli("show", "rec", "--version", "v1.0", "--root", root), file, None, needle)
+    assert_bad_input(cli("show", "rec", "--abi-version", "v1.0", "--root", root), file, None, needle)
     ok(cli("show", "rec", "--root", root))
 
 

@@ -33,11 +33,17 @@ SHIPPED_PAIRS = [("v1.0", "v1.1"), ("v1.1", "v1.2"), ("v1.2", "v1.3"), ("v1.3", 
 PAIR_IDS = [f"{a}-{b}" for a, b in SHIPPED_PAIRS]
 MODES = ("backward", "forward", "full")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-SEVERITY_LABEL = re.compile(r"^(BREAKING|SOURCE-ONLY|COMPATIBLE)( \(violation\))?  [A-Z][A-Z0-9_]+  ", re.M)
-SUMMARY = re.compile(r"^(?P<old>\S+) -> (?P<new>\S+): (?P<breaking>\d+) breaking, (?P<source>\d+) source-only, "
-                     r"(?P<compatible>\d+) compatible; (?P<violating>\d+) violating the gate; "
-                     r"requires (?:a (?P<bump>minor|major) version bump|no version bump); "
-                     r".*; (?P<state>passed|FAILED)$")
+SEVERITY_LABEL = re.compile(r"^(BREAKING|SOURCE-ONLY|COMPATIBLE)( \((allowed by [^)]*|fails the gate|"
+                            r"not enforced by the \w+ gate)\))?  [A-Z][A-Z0-9_]+  ", re.M)
+SUMMARY = re.compile(r"^(?P<old>\S+) -> (?P<new>\S+): (?P<state>passed|FAILED): (?P<breaking>\d+) breaking, "
+                     r"(?P<source>\d+) source-only, (?P<compatible>\d+) compatible; (?P<verdict>.*)$")
+
+
+def required_bump(verdict: str) -> str:
+    """The bump a summary's verdict says the findings need."""
+    if "major" in verdict.split(",")[0] or "breaking, allowed by the major bump" in verdict:
+        return "major"
+    return "minor" if "minor version bump is needed" in verdict else "none"
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -131,13 +137,16 @@ def run_on_terminal(args: list[str], env: dict[str, str] | None = None) -> Run:
 def test_major_release_exits_0(pvabi_proc: Cli) -> None:
     run = exits(pvabi_proc("diff", "v1.3", "v2.0", cwd=REPO), 0)
     assert run.stderr == ""
-    assert "v1.3 -> v2.0:" in run.stdout and "declared major" in run.stdout
+    assert "v1.3 -> v2.0: passed: 11 breaking, 0 source-only, 1 compatible; 11 breaking, allowed by the major " \
+        "bump v1.3 -> v2.0" in run.stdout.splitlines()
+    assert "BREAKING (allowed by the major bump v1.3 -> v2.0)  FIELD_OFFSET_CHANGED" in run.stdout
+    assert "violation" not in run.stdout
 
 
 def test_gate_passes_on_an_unchanged_working_copy(pvabi_proc: Cli) -> None:
     """``pvabi diff v2.0`` with the project's own config (transitive) on a working copy identical to v2.0."""
     run = pvabi_proc("diff", "v2.0", cwd=REPO)
-    failed = [line for line in run.stdout.splitlines() if line.endswith("; FAILED")]
+    failed = [line for line in run.stdout.splitlines() if ": FAILED: " in line]
     assert run.exit_code == 0, "the CI gate fails although nothing changed since v2.0:\n" + "\n".join(failed)
 
 
@@ -162,7 +171,7 @@ def test_major_release_json_in_full_mode(cli: Cli) -> None:
 
 @pytest.mark.parametrize(("old", "new"), SHIPPED_PAIRS, ids=PAIR_IDS)
 def test_every_format_tells_the_same_story(cli: Cli, old: str, new: str) -> None:
-    args = ("diff", old, new, "--mode", "full", "--root", SHIPPED_ABI)
+    args = ("diff", old, new, "--mode", "full", "--no-transitive", "--root", SHIPPED_ABI)
     data = report(cli(*args, "--format", "json"))
     text = exits(cli(*args), data["exit_code"]).stdout
     markdown = exits(cli(*args, "--format", "markdown"), data["exit_code"]).stdout
@@ -174,7 +183,7 @@ def test_every_format_tells_the_same_story(cli: Cli, old: str, new: str) -> None
     for s, c in zip(summaries, data["comparisons"], strict=True):
         assert (int(s["breaking"]), int(s["source"]), int(s["compatible"])) == (
             c["counts"]["breaking"], c["counts"]["source-only"], c["counts"]["compatible"])
-        assert (s["bump"] or "none") == c["required_bump"]
+        assert required_bump(s["verdict"]) == c["required_bump"]
         assert (s["state"] == "FAILED") == c["failed"]
 
 
@@ -192,9 +201,9 @@ def test_text_has_one_block_per_finding_and_a_summary(cli: Cli) -> None:
     m = SUMMARY.match(last)
     assert m, f"last line is not a summary: {last!r}"
     counts = data["comparisons"][0]["counts"]
-    assert (int(m["breaking"]), int(m["source"]), int(m["compatible"]), m["bump"]) == (
+    assert (int(m["breaking"]), int(m["source"]), int(m["compatible"]), required_bump(m["verdict"])) == (
         counts["breaking"], counts["source-only"], counts["compatible"], "major")
-    assert "declared major" in last and m["state"] == "passed"
+    assert "allowed by the major bump v1.3 -> v2.0" in last and m["state"] == "passed"
 
 
 def test_markdown_has_a_table(cli: Cli) -> None:
@@ -495,3 +504,47 @@ def test_layout_filter_accepts_enum_and_flags_types(cli: Cli, name: str, rule: s
     findings = [f for c in data["comparisons"] for f in c["findings"]]
     assert [(f["rule"], f["layout"]) for f in findings] == [(rule, name)]
 
+
+
+def test_transitive_text_shows_each_finding_once(cli: Cli) -> None:
+    """Against four earlier versions most findings recur; each is printed once, under the pair asked for,
+    naming the other versions it holds against; the added comparisons keep their verdict lines."""
+    args = ("diff", "v1.3", "v2.0", "--transitive", "--root", SHIPPED_ABI)
+    data = report(cli(*args, "--format", "json"))
+    text = exits(cli(*args), 0).stdout
+    assert [(c["old"], c["new"]) for c in data["comparisons"]] == [
+        ("v1.0", "v2.0"), ("v1.1", "v2.0"), ("v1.2", "v2.0"), ("v1.3", "v2.0")]
+    headings = [line for line in text.splitlines() if line.startswith("== ")]
+    assert headings == ["== v1.3 -> v2.0", "== v1.0 -> v2.0", "== v1.1 -> v2.0", "== v1.2 -> v2.0"]
+    asked = next(c for c in data["comparisons"] if c["old"] == "v1.3")
+    assert len(SEVERITY_LABEL.findall(text)) == len(asked["findings"])  # nothing fails elsewhere
+    offset_moves = [b for b in text.split("\n\n") if "shared_info.evtchn_pending on arm32" in b
+                    and "FIELD_OFFSET_CHANGED" in b]
+    assert len(offset_moves) == 1
+    assert "  also:     against v1.0, v1.1, v1.2" in offset_moves[0].splitlines()
+    assert len([m for m in map(SUMMARY.match, text.splitlines()) if m]) == 4
+
+
+def test_unchanged_tree_is_a_few_lines(cli: Cli) -> None:
+    run = exits(cli("diff", "v2.0", "working", "--transitive", "--root", SHIPPED_ABI), 0)
+    lines = run.stdout.splitlines()
+    assert len(lines) < 25, run.stdout
+    assert "v2.0 -> working: passed: 0 breaking, 0 source-only, 0 compatible; no changes" in lines
+
+
+def test_quiet_prints_only_verdict_lines(cli: Cli) -> None:
+    run = exits(cli("diff", "v1.3", "v2.0", "--quiet", "--transitive", "--root", SHIPPED_ABI), 0)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 4 and all(SUMMARY.match(line) for line in lines)
+
+
+def test_a_refused_break_reads_as_failed(cli: Cli, tmp_path: Path) -> None:
+    """v2.0 diffed against v1.3 as a working tree: the same arm32 break, but nothing declares a major bump."""
+    shutil.copytree(SHIPPED_ABI / "versions" / "v1.3", tmp_path / "old" / "abi" / "layouts")
+    shutil.copytree(SHIPPED_ABI / "versions" / "v2.0", tmp_path / "new" / "abi" / "layouts")
+    run = exits(cli("diff", tmp_path / "old", tmp_path / "new", "--no-transitive", "--mode", "backward"), 1)
+    labels = SEVERITY_LABEL.findall(run.stdout)
+    assert labels and all(lab[1] in ("", " (fails the gate)") for lab in labels)
+    last = run.stdout.splitlines()[-1]
+    assert ": FAILED: 11 breaking" in last and "a major version bump is needed" in last
+    assert "allowed" not in run.stdout

@@ -305,9 +305,31 @@ def witness_problem(cmp: Comparison, f: Finding) -> str:
     return ""
 
 
+# Who runs which version in each direction (docs/diff.md): backward is an old guest on a new host.
+RUNS = {("backward", "host"): "new", ("backward", "guest"): "old",
+        ("forward", "host"): "old", ("forward", "guest"): "new"}
+
+
+def flow_problem(cmp: Comparison, f: Finding) -> str:
+    """The witness shows the flow its verdict comes from: a direction judged breaking, the declared writer
+    party writing under the version it runs there, the other party reading under the one it runs."""
+    w = f.witness
+    assert w is not None
+    if not w.direction:
+        return "the witness does not say in which direction, and between which parties, it breaks"
+    if f.severity_in(w.direction) != BREAKING:
+        return f"the witness proves the {w.direction} direction, which the finding judges {f.severity_in(w.direction)}"
+    version = {"old": cmp.old_name, "new": cmp.new_name}
+    if (w.written_under, w.read_under) != (version[RUNS[w.direction, w.writer]], version[RUNS[w.direction, w.reader]]):
+        return (f"{w.direction}: the {w.writer} writes under {version[RUNS[w.direction, w.writer]]} and the {w.reader} "
+                f"reads under {version[RUNS[w.direction, w.reader]]}, but the image is written under "
+                f"{w.written_under} and read under {w.read_under}")
+    return ""
+
+
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_case_witnesses(corpus: Corpus, name: str) -> None:
-    """Breaking WIRE/LAYOUT findings carry a real witness, or say why none exists where the rule admits it."""
+    """Every breaking finding carries a real witness, or says why none exists where the rule admits it."""
     run = case_run(corpus, name)
     problems = []
     for f in run.findings:
@@ -317,9 +339,9 @@ def test_case_witnesses(corpus: Corpus, name: str) -> None:
         if f.witness is not None:
             if not breaking:
                 problems.append(f"{where}: a witness on a finding that breaks nothing")
-            elif problem := witness_problem(run.cmp, f):
+            elif problem := witness_problem(run.cmp, f) or flow_problem(run.cmp, f):
                 problems.append(f"{where}: {problem}")
-        elif breaking and rule.category in ("WIRE", "LAYOUT"):
+        elif breaking:  # whatever the rule's category: every breaking finding proves itself or says why not
             if not f.witness_note:
                 problems.append(f"{where}: breaking, but neither a witness nor a witness_note")
             elif not ADMITS_NO_WITNESS.search(rule.witness_doc):
@@ -342,3 +364,35 @@ def test_witness_check_rejects_false_witnesses(corpus: Corpus) -> None:
     still = next(name for name, value in reader.items() if name not in moved and isinstance(value, int))
     unmoved = replace(f, witness=replace(w, field=still, reader_value=reader[still]))
     assert "both decode" in witness_problem(run.cmp, unmoved)
+
+
+def test_backward_witness_of_a_host_written_field_is_a_new_host_image(corpus: Corpus) -> None:
+    """Backward (old guest, new host), a host-written field flows from a new-layout image to an old-layout
+    reader; the witness must show that flow, not an old image read under the new layout."""
+    run = case_run(corpus, "field_moved_host_to_guest")
+    f = next(f for f in run.findings if f.rule == "FIELD_OFFSET_CHANGED")
+    w = f.witness
+    assert w is not None
+    assert (w.direction, w.writer, w.reader) == ("backward", "host", "guest")
+    assert (w.written_under, w.read_under) == ("new", "old")
+
+
+def test_array_witness_counts_the_differing_elements(corpus: Corpus) -> None:
+    """An array witness names its first differing element and counts them all, listing a few."""
+    found = [f.witness for run in runs(corpus) for f in run.findings
+             if f.witness is not None and f.witness.elements_differing > 1]
+    assert found, "no array witness with several differing elements in the corpus"
+    for w in found:
+        assert 0 < len(w.differing) <= min(4, w.elements_differing)
+        assert w.differing[0][0] == w.field or w.field == w.differing[0][0].split("[")[0]
+
+
+PROJECT_WORDS = re.compile(r"\b(Xen|VMI|KVM|shared.info|wc_sec\w*|vcpu_\w+)\b")
+
+
+@pytest.mark.parametrize("cls", REGISTRY, ids=lambda c: c.id)
+def test_fix_texts_are_generic(cls: type[Rule]) -> None:
+    """pvabi guards any ABI: a fix text names a particular project only as an example after the advice."""
+    for m in PROJECT_WORDS.finditer(cls.fix):
+        before = cls.fix[:m.start()]
+        assert "for example" in before or "e.g." in before, f"{cls.id}: {cls.fix!r} relies on {m.group(0)!r}"

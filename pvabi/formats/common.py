@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..arch import ARCH_NAMES
-from ..diff import PairReport
-from ..findings import DIRECTION_TEXT, Finding, Witness
+from ..diff import DiffResult, PairReport
+from ..findings import BREAKING, DIRECTION_TEXT, Finding, Witness
 
 MODE_TEXT = {
     "backward": "backward (old guests on the new host)",
@@ -25,9 +25,10 @@ def arches(names: tuple[str, ...]) -> str:
 
 
 def byte_range(r: tuple[int, int] | None) -> str:
+    """Half-open ``[start, end)``, the convention JSON's ``[start, end]`` pairs use too (docs/diff.md)."""
     if r is None:
         return "-"
-    return f"{r[0]}..{r[1] - 1}" if r[1] > r[0] else f"{r[0]} (empty)"
+    return f"[{r[0]}, {r[1]})" if r[1] > r[0] else f"[{r[0]}, {r[0]}) (empty)"
 
 
 def ranges(f: Finding) -> str:
@@ -63,17 +64,91 @@ def witness_lines(w: Witness) -> list[str]:
     return lines
 
 
+def label(r: PairReport, f: Finding) -> str:
+    """The finding's verdict in words that agree with the summary line."""
+    worst = f.worst(r.policy.directions)
+    text = worst.upper()
+    if r.is_violation(f):
+        allowed = _allowed_by(r)
+        return f"{text} (allowed by {allowed})" if allowed else f"{text} (fails the gate)"
+    if worst == BREAKING:
+        return f"{text} (not enforced by the {r.policy.category} gate)"
+    return text
+
+
+def _allowed_by(r: PairReport) -> str | None:
+    if r.failed:
+        return None
+    if r.declared is not None:
+        return "the major bump the newest frozen version already declared"
+    return f"the major bump {r.old} -> {r.new}"
+
+
+def also_text(f: Finding, others: list[PairReport]) -> str:
+    """``v1.0, v1.1 (fails the gate there)``: the other old versions a finding holds against."""
+    parts = []
+    for r in others:
+        fails = r.failed and any(identity(v) == identity(f) for v in r.violations)
+        parts.append(f"{r.old}{' (fails the gate there)' if fails else ''}")
+    return ", ".join(parts)
+
+
 def summary(r: PairReport) -> str:
+    """``OLD -> NEW: STATE: counts; what the bump policy made of them`` in words that agree with each other."""
     c = r.counts()
-    declared = r.declared_bump
-    bump = f"requires a {r.required_bump} version bump" if r.required_bump != "none" else "requires no version bump"
-    if declared is None:
-        verdict = "no bump declared (not an upgrade between frozen versions)"
-    elif r.declared is not None:
-        verdict = (f"{declared} bump already declared by the newest frozen version ({r.old} -> {r.new}): "
-                   f"{'ok' if r.bump_ok else 'NOT ENOUGH'}")
+    counts = f"{c['breaking']} breaking, {c['source-only']} source-only, {c['compatible']} compatible"
+    n = len(r.violations)
+    if not r.findings:
+        verdict = "no changes"
+    elif r.failed:
+        declared = r.declared_bump
+        why = (f"{r.new} declares no version bump" if declared is None
+               else f"{r.old} -> {r.new} is a {declared} bump, not major")
+        verdict = f"{n} fail{'s' if n == 1 else ''} the gate: a major version bump is needed, and {why}"
+    elif n:
+        verdict = f"{n} breaking, allowed by {_allowed_by(r)}"
+    elif r.required_bump == "none":
+        verdict = "no version bump needed"
     else:
-        verdict = f"declared {declared} ({r.old} -> {r.new}): {'ok' if r.bump_ok else 'NOT ENOUGH'}"
-    state = "FAILED" if r.failed else "passed"
-    return (f"{r.old} -> {r.new}: {c['breaking']} breaking, {c['source-only']} source-only, "
-            f"{c['compatible']} compatible; {len(r.violations)} violating the gate; {bump}; {verdict}; {state}")
+        verdict = "a minor version bump is needed" + (
+            "" if r.bump_ok else f", but {r.old} -> {r.new} declares {r.declared_bump or 'none'}")
+    return f"{r.old} -> {r.new}: {'FAILED' if r.failed else 'passed'}: {counts}; {verdict}"
+
+
+def identity(f: Finding) -> tuple[object, ...]:
+    """A finding as a change, whichever earlier version it was found against."""
+    return (f.rule, f.layout, f.path, f.arches, f.message, f.severity, f.old, f.new, f.old_range, f.new_range)
+
+
+def ordered(result: DiffResult) -> list[PairReport]:
+    """The pair the user asked for first, then the earlier versions a transitive run added, oldest first."""
+    reports = list(result.reports)
+    asked = [r for r in reports if result.asked == (r.old, r.new)]
+    return asked + [r for r in reports if r not in asked]
+
+
+Shown = list[tuple[Finding, list[PairReport]]]
+
+
+def deduplicated(result: DiffResult) -> list[tuple[PairReport, Shown]]:
+    """Each distinct finding once, in the first report (in ``ordered``) that has it, with the other
+    comparisons it also holds in."""
+    also: dict[tuple[object, ...], list[PairReport]] = {}
+    for r in ordered(result):
+        for f in r.findings:
+            also.setdefault(identity(f), []).append(r)
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for i, r in enumerate(ordered(result)):
+        shown = []
+        # The comparisons a transitive run adds show only what fails there: what they allow is history
+        # the earlier releases already accepted, and `pvabi diff OLD NEW` shows it whole.
+        failing = {identity(f) for f in r.violations} if r.failed else set()
+        for f in r.findings:
+            key = identity(f)
+            if key in seen or (i > 0 and result.asked is not None and key not in failing):
+                continue
+            seen.add(key)
+            shown.append((f, also[key][1:]))
+        out.append((r, shown))
+    return out

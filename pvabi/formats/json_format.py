@@ -84,6 +84,12 @@ def _witness(w: Witness, file: str | None) -> dict[str, Any]:
         "writer_value": json_value(w.writer_value),
         "reader_value": json_value(w.reader_value),
         "note": w.note,
+        "direction": w.direction,
+        "writer": w.writer,
+        "reader": w.reader,
+        "elements_differing": w.elements_differing,
+        "differing": [{"path": p, "writer_value": json_value(a), "reader_value": json_value(b)}
+                      for p, a, b in w.differing],
         "image_size": len(w.image),
         "image_sha256": hashlib.sha256(w.image).hexdigest(),
         "file": file,

@@ -36,6 +36,7 @@ from .flags_reserved_bits_changed import FlagsReservedBitsChanged
 from .layout_added import LayoutAdded
 from .layout_outgrows_bound import LayoutOutgrowsBound
 from .layout_removed import LayoutRemoved
+from .layout_renamed import LayoutRenamed
 from .record_alignment_changed import RecordAlignmentChanged
 from .record_size_changed import RecordSizeChanged
 from .reserved_removed import ReservedRemoved
@@ -47,6 +48,7 @@ RULESET_VERSION = 1
 REGISTRY: tuple[type[Rule], ...] = (
     LayoutAdded,
     LayoutRemoved,
+    LayoutRenamed,
     LayoutOutgrowsBound,
     RecordSizeChanged,
     RecordAlignmentChanged,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..compare import RecordPair
 from ..engine import Member
-from ..findings import Witness
-from ..flows import OLD_TO_NEW
+from ..findings import DIRECTIONS, Witness
+from ..flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
+from ._typeusers import with_parties
 
 
 def embedding_damage(pair: RecordPair) -> tuple[list[str], Witness | None, tuple[str, ...], tuple[str, ...]]:
@@ -20,7 +21,7 @@ def embedding_damage(pair: RecordPair) -> tuple[list[str], Witness | None, tuple
     writers: list[str] = []
     readers: list[str] = []
     resized = pair.old is not None and pair.new is not None and pair.old.size != pair.new.size
-    for e in pair.cmp.embeddings("old", pair.name, pair.arch):
+    for e in pair.cmp.embeddings("old", pair.old_name, pair.arch):
         old_c = pair.cmp.layout("old", e.container, pair.arch)
         new_c = pair.cmp.layout("new", e.container, pair.arch)
         if old_c is None or new_c is None:
@@ -41,6 +42,10 @@ def embedding_damage(pair: RecordPair) -> tuple[list[str], Witness | None, tuple
         for member, target in moved:
             writers.append(member.field.writer)
             readers.append(member.field.reader)
-            if witness is None:
-                witness = pair.witness(OLD_TO_NEW, target, target, old_layout=old_c, new_layout=new_c)
+            for flow in (OLD_TO_NEW, NEW_TO_OLD):
+                if witness is None:
+                    found = pair.witness(flow, target, target, old_layout=old_c, new_layout=new_c)
+                    who = ((member.field.writer,), (member.field.reader,))
+                    if found is not None and any(flow_parties(d, flow, *who) for d in DIRECTIONS):
+                        witness = with_parties(found, flow, who)
     return problems, witness, tuple(writers), tuple(readers)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ..compare import Comparison, RecordPair
+from dataclasses import replace
+
+from ..compare import Comparison, RecordPair, parties
 from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, SOURCE_ONLY, Witness, severities
-from ..flows import NEW_TO_OLD, OLD_TO_NEW, judge
+from ..flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties, judge
 
 # A table of call or operation numbers that no field stores (VMI's call slots)
 # carries requests: the guest picks the number, the host acts on it.
@@ -54,6 +56,16 @@ def type_arches(cmp: Comparison, type_name: str) -> tuple[str, ...]:
     return tuple(a for a in cmp.arches if a in found) or tuple(cmp.arches)
 
 
+def with_parties(w: Witness, flow: str, who: tuple[tuple[str, ...], tuple[str, ...]]) -> Witness:
+    """The witness labelled with the first direction (backward first) where ``flow`` runs between the
+    declared writer and reader: the direction whose breaking verdict it proves."""
+    for direction in DIRECTIONS:
+        found = flow_parties(direction, flow, *who)
+        if found is not None:
+            return replace(w, direction=direction, writer=found[0], reader=found[1])
+    return w
+
+
 def witness_through(cmp: Comparison, type_name: str, attr: str, flow: str, value: int) -> Witness | None:
     """Write ``value`` into a field of the type under the writing version; decode it under the other."""
     for layout, field in users(cmp, type_name, attr):
@@ -64,7 +76,7 @@ def witness_through(cmp: Comparison, type_name: str, attr: str, flow: str, value
             pair = RecordPair(cmp, layout, a, old, new)
             found = pair.witness(flow, field, field, pick={field: value})
             if found is not None:
-                return found
+                return with_parties(found, flow, parties(old.member(field), new.member(field)))
     return None
 
 

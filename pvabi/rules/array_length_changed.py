@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..compare import Match, RecordPair, describe, gated, parties, space_kind, type_changes
+from ..bytesig import type_changes
+from ..compare import Match, RecordPair, describe, gated, parties, space_kind
 from ..engine import ArrayType
 from ..findings import Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge

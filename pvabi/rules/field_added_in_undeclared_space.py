@@ -15,10 +15,12 @@ class FieldAddedInUndeclaredSpace(AddedFieldRule):
            "An old writer may leave garbage there, so a new reader of an old image can decode a value "
            "nobody wrote. It is compatible when the field's use is gated by a "
            "feature the old version's peers never negotiate (the new reader only looks once the old "
-           "peer has said it knows the field), or when the new reader runs on the same side as the "
-           "writer.")
-    fix = ("Gate the field behind a feature flag that old peers never set, or place it in reserved-zero "
-           "space instead.")
+           "peer has said it knows the field), when the new reader runs on the same side as the "
+           "writer, or when the old version declares that the memory starts zeroed (memory: initial: zero; "
+           "old writers fill only their fields) and the field's absent value is 0, so an old peer's image "
+           "holds 'absent' there.")
+    fix = ("Gate the field behind a feature flag that old peers never set, place it in reserved-zero "
+           "space instead, or declare (when true) that the memory starts zeroed and that zero means absent.")
     backward = "breaking when an old guest writes the space and the new host reads the field"
     forward = "breaking when an old host writes the space and the new guest reads the field"
     witness_doc = "An old image with non-zero bytes in the old padding, decoded under the new layout."

@@ -15,4 +15,6 @@ class FieldEndiannessChanged(TypeChangeRule):
     fix = "Restore the old byte order; declare the endianness once per layout file and never change it."
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"
-    witness_doc = "An image whose field bytes are not a palindrome."
+    witness_doc = ("An image whose field bytes are not a palindrome."
+                   " When the search finds none, the finding says so (no image "
+                   "witness): the values legal writers store may all survive.")

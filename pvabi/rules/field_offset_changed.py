@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Match, RecordPair, parties
-from ..findings import BREAKING, Finding
+from ..findings import Finding
 from ..flows import BOTH, judge
 from .base import Rule
 
@@ -54,12 +54,10 @@ class FieldOffsetChanged(Rule):
         writers, readers = parties(*(m for mt in run for m in (mt.old, mt.new)))
         sev = judge(BOTH, writers, readers)
         witness = None
-        if any(s == BREAKING for _, s in sev):
-            flow = "old-to-new"
-            for mt in run:
-                witness = pair.witness(flow, mt.old.name, mt.new.name)
-                if witness is not None:
-                    break
+        for mt in run:
+            witness = pair.match_witness(mt, sev, BOTH)
+            if witness is not None:
+                break
         names = first.new.name if len(run) == 1 else f"{first.new.name} .. {last.new.name}"
         count = "" if len(run) == 1 else f" ({len(run)} fields)"
         return self.finding(

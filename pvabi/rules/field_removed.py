@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..compare import RecordPair, describe, parties
 from ..engine import Member
-from ..findings import BREAKING, SOURCE_ONLY, Finding
+from ..findings import SOURCE_ONLY, Finding
 from ..flows import NEW_TO_OLD, judge
 from .base import Rule
 
@@ -35,9 +35,7 @@ class FieldRemoved(Rule):
                 continue
             writers, readers = parties(old)
             sev = judge({NEW_TO_OLD}, writers, readers, otherwise=SOURCE_ONLY)
-            witness = None
-            if any(s == BREAKING for _, s in sev):
-                witness = pair.witness(NEW_TO_OLD, old.name, None, zero_is_witness=True)
+            witness = pair.witness_for(sev, {NEW_TO_OLD}, writers, readers, old.name, None, zero_is_witness=True)
             fate = f"now reserved ({now.field.reserved}) as {now.name}" if now is not None else "removed"
             yield self.finding(
                 pair, old.name, f"{old.name} ({describe(old.rtype)}) {fate}; "

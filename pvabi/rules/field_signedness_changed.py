@@ -16,4 +16,6 @@ class FieldSignednessChanged(TypeChangeRule):
     fix = "Restore the old signedness; a different interpretation needs a new field."
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"
-    witness_doc = "An image with the top bit of the field set: the two versions decode different numbers."
+    witness_doc = ("An image with the top bit of the field set: the two versions decode different numbers."
+                   " When the search finds none, the finding says so (no image "
+                   "witness): the values legal writers store may all survive.")

@@ -17,4 +17,6 @@ class FieldTypeChanged(TypeChangeRule):
     fix = "Keep the old type; introduce the new representation as a new field."
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"
-    witness_doc = "An old image whose bytes decode to a different value under the new shape."
+    witness_doc = ("An old image whose bytes decode to a different value under the new shape."
+                   " When the search finds none, the finding says so (no image "
+                   "witness): the values legal writers store may all survive.")

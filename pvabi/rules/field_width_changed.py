@@ -15,7 +15,10 @@ class FieldWidthChanged(TypeChangeRule):
            "read a different number of bytes. One case is half-safe: an unsigned little-endian field "
            "widened into bytes that were reserved-zero keeps its value for new readers of old images, "
            "and only breaks old readers of large new values.")
-    fix = "Add a new, wider field in reserved space (as Xen did with wc_sec_hi) and keep the old one."
+    fix = ("Keep the old field and add a new, wider one in reserved space (for example, Xen added wc_sec_hi "
+           "beside wc_sec).")
     backward = "breaking when a peer other than the writer reads it"
     forward = "breaking when a peer other than the writer reads it"
-    witness_doc = "An image whose field decodes to another number under the other width."
+    witness_doc = ("An image whose field decodes to another number under the other width."
+                   " When the search finds none, the finding says so (no image "
+                   "witness): the values legal writers store may all survive.")

@@ -36,7 +36,8 @@ class LayoutOutgrowsBound(Rule):
         writers, readers = parties(*old.members, *new.members)
         sev = judge(BOTH, writers, readers)
         past = [m for m in new.members if is_live(m) and m.end > bound and m.size > 0]
-        witness = pair.witness(OLD_TO_NEW, _in_old(old, past[0].name), past[0].name) if past else None
+        witness = pair.witness_for(sev, {OLD_TO_NEW}, *parties(past[0]), _in_old(old, past[0].name),
+                                   past[0].name) if past else None
         yield self.finding(pair, "", f"{new.size} bytes, past the old max_size of {bound}", sev, witness,
                            old=f"max {bound} bytes", new=f"{new.size} bytes", new_range=(bound, new.size),
                            witness_note="" if witness else "only reserved bytes lie past the bound")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, parties
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, COMPATIBLE, Finding, severities
 from ..flows import BOTH, judge
 from ._embedding import embedding_damage
 from .base import Rule
@@ -19,8 +19,12 @@ class RecordAlignmentChanged(Rule):
            "shows where it is embedded, and those moved bytes come with a witness here. Consumers also "
            "embed shared layouts in their own structures and allocate them; a different alignment moves "
            "their fields or breaks their allocation. That damage is outside any image pvabi can build, so "
-           "when no embedding in the ABI moves, this finding has no witness by design.")
-    fix = "Keep the alignment (an explicit aligned(N) on the layout pins it)."
+           "when no embedding in the ABI moves, this finding has no witness by design. A layout that says it "
+           "is not embedded by consumers (placement page or fixed, in both versions) is compatible when no "
+           "embedding in the ABI moves: its address is a page or fixed by the ABI, not computed from its "
+           "alignment.")
+    fix = ("Keep the alignment (an explicit aligned(N) on the layout pins it), or declare placement: page or "
+           "fixed when consumers never embed or allocate the layout.")
     backward = "breaking (for consumers that embed or allocate the layout)"
     forward = "breaking (for consumers that embed or allocate the layout)"
     witness_doc = ("An image of an embedding layout whose members moved, when one exists in the ABI; "
@@ -31,6 +35,13 @@ class RecordAlignmentChanged(Rule):
         if old is None or new is None or old.align == new.align:
             return
         problems, witness, writers, readers = embedding_damage(pair)
+        placed = {old.definition.placement, new.definition.placement} <= {"page", "fixed"}
+        if placed and not problems:
+            yield self.finding(pair, "", f"alignment {old.align} -> {new.align}: no embedding in the ABI moves, "
+                               f"and it lives at a {new.definition.placement} address consumers do not compute",
+                               severities(COMPATIBLE, COMPATIBLE), old=f"align {old.align}",
+                               new=f"align {new.align}")
+            return
         if not writers:
             writers, readers = parties(*old.members, *new.members)
         sev = judge(BOTH, writers or ("both",), readers or ("both",))

@@ -7,7 +7,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ..compare import RecordPair, type_changes
+from ..bytesig import type_changes
+from ..compare import RecordPair
 from ..engine import ArrayType, Layout, Member, RecordType, RType
 from ..findings import BREAKING, Finding, severities
 from ..witness import const_image
@@ -116,12 +117,17 @@ def _is_explained(pair: RecordPair, member: str | None, path: list[str], explain
         return True
     old_m = pair.old.member(member) if pair.old else None
     new_m = pair.new.member(member) if pair.new else None
+    # A member's own alignment moves no byte while its offset stays (packed added or removed); what it
+    # does to the layout's alignment is RECORD_ALIGNMENT_CHANGED's to judge.
+    if path[2:] == ["align"] and old_m is not None and new_m is not None and old_m.offset == new_m.offset:
+        return True
     # A type spelled differently for the same storage (an alias, char for int8) is not a change.
     if path[2:] == ["type"] and old_m is not None and new_m is not None and not type_changes(old_m.rtype, new_m.rtype):
         return True
     # An embedded layout that changed inside is reported on that layout, where the change was made.
-    inner = _record_name(old_m)
-    if inner is not None and inner == _record_name(new_m) and inner in changed_layouts:
+    inner, inner_new = _record_name(old_m), _record_name(new_m)
+    if inner is not None and inner_new is not None and pair.cmp.same_layout(inner, inner_new) and (
+            inner_new in changed_layouts):
         return True
     # Reserved bytes are space, not fields: their names, types and lengths may change freely.
     reserved = [m for m in (old_m, new_m) if m is not None]

@@ -1,0 +1,115 @@
+"""``pvabi init``: a new ABI root a newcomer can validate, freeze and diff at once.
+
+It writes one small, commented example layout, a config with every setting
+written out (so no verdict rests on a default nobody saw), and copies of the
+JSON Schemas beside them so an editor's YAML language server resolves the
+``$schema`` modelines inside the user's own repository. It never overwrites.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .errors import InputError
+from .rules import RULESET_VERSION
+from .versions import write_atomic
+
+SCHEMAS = ("layout", "config")
+
+EXAMPLE_LAYOUT = """\
+# yaml-language-server: $schema=../schemas/layout.schema.json
+# An example layout: replace it with your own interface. One file holds one
+# interface; `meta.id` equals the file name. docs/layout-language.md has the
+# whole language; `pvabi show steal_time` prints this layout's byte map.
+meta:
+  id: steal_time
+  doc: >
+    Per-vCPU steal-time record a hypervisor publishes in guest memory the guest
+    registered: how long the vCPU was runnable but not running.
+  # Where the facts come from: cite the public header you transcribe.
+  source: "torvalds/linux: arch/x86/include/uapi/asm/kvm_para.h (struct kvm_steal_time)"
+types:
+  steal_time:
+    kind: struct
+    doc: 64 bytes on every architecture; the guest registers its address, the host fills it.
+    size: 64            # asserted: validate fails if the layout ever lays out differently
+    writer: host        # who writes the fields by default (host, guest, both, none)
+    reader: guest       # who reads them
+    fields:
+      - name: steal
+        type: u64
+        offset: 0
+        doc: Nanoseconds the vCPU was runnable but not running.
+      - name: version
+        type: u32
+        offset: 8
+        doc: Odd while the host updates the record; the guest re-reads until it is even and unchanged.
+      - name: flags
+        type: u32
+        offset: 12
+        doc: Reserved for future use; the host writes zero.
+        reserved: zero
+      - name: preempted
+        type: u8
+        offset: 16
+        doc: Non-zero when the vCPU was preempted since the guest last cleared it.
+        writer: both
+      - name: pad
+        type: u8
+        count: 47
+        offset: 17
+        reserved: zero   # room to grow: a later version can carve new fields out of it
+"""
+
+CONFIG = f"""\
+# yaml-language-server: $schema=schemas/config.schema.json
+# What `pvabi diff`, `pvabi freeze` and the CI gate enforce for this ABI.
+# Every setting is written out; docs/diff.md explains each one.
+
+# The rule set this project reviewed. pvabi refuses to run against a different
+# one, so an upgrade of pvabi never silently changes a verdict.
+ruleset: {RULESET_VERSION}
+
+# backward: old guests on a new host must keep working (the usual promise).
+# forward: new guests on an old host. full: both.
+mode: backward
+
+# true: check the working layouts against every frozen version, not only the newest.
+transitive: true
+
+# The strictest category of change that fails the gate:
+# SOURCE (even renames), LAYOUT (any change of bytes or sizes), WIRE (only bytes a reader interprets).
+category: LAYOUT
+"""
+
+
+def schema_path(name: str) -> Path:
+    """The installed JSON Schema ``name`` (``layout``, ``config``, ``diff``, ...)."""
+    ref = resources.files("pvabi").joinpath(f"schemas/{name}.schema.json")
+    if not ref.is_file():
+        known = sorted(p.name.removesuffix(".schema.json") for p in resources.files("pvabi").joinpath("schemas")
+                       .iterdir() if p.name.endswith(".schema.json"))
+        raise InputError(f"no schema named {name!r} (known: {', '.join(known)})")
+    return Path(str(ref))
+
+
+def init_project(directory: Path) -> list[Path]:
+    """Create ``directory/abi/`` with an example layout, a config and schema copies; return what was written."""
+    abi = directory / "abi"
+    planned = {abi / "layouts" / "steal_time.yaml": EXAMPLE_LAYOUT.encode(),
+               abi / "pvabi.yaml": CONFIG.encode()}
+    for name in SCHEMAS:
+        planned[abi / "schemas" / f"{name}.schema.json"] = schema_path(name).read_bytes()
+    existing = [p for p in (abi / "layouts", abi / "pvabi.yaml", abi / "versions") if p.exists()]
+    if existing:
+        raise InputError("refusing to overwrite an existing ABI (nothing was written)", str(existing[0]))
+    if directory.exists() and not directory.is_dir():
+        raise InputError("not a directory", str(directory))
+    try:
+        for path, data in planned.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror}", str(e.filename or directory)) from None
+    return list(planned)
