@@ -8,8 +8,8 @@ from ..codec import ConstructCodec
 from ..compare import Match, RecordPair, parties
 from ..engine import Layout, Member, bits_of
 from ..errors import DecodeError
-from ..findings import COMPATIBLE, Finding, Witness
-from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
+from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, Finding, Witness
+from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, flow_parties, judge
 from .base import Rule
 
 
@@ -50,7 +50,7 @@ class BitfieldChanged(Rule):
             sev = judge(breaks, writers, readers, COMPATIBLE)
             witness, note = None, ""
             if any(s == "breaking" for _, s in sev):
-                witness = self._witness(pair, mt, breaks)
+                witness = self._witness(pair, mt, sev, breaks)
                 note = "" if witness else "no image found whose bits decode differently under the reader's layout"
             yield self.finding(pair, mt.new.name, f"{mt.new.name}: {_text(mt.old)} -> {_text(mt.new)}", sev,
                                witness, old=_text(mt.old), new=_text(mt.new),
@@ -72,24 +72,35 @@ class BitfieldChanged(Rule):
         return set(BOTH)
 
     @staticmethod
-    def _witness(pair: RecordPair, mt: Match, breaks: set[str]) -> Witness | None:
-        for flow in (OLD_TO_NEW, NEW_TO_OLD):
-            if flow not in breaks or pair.old is None or pair.new is None:
+    def _witness(pair: RecordPair, mt: Match, sev: tuple[tuple[str, str], ...], breaks: set[str]) -> Witness | None:
+        """For each direction judged breaking, each broken flow between its declared writer and reader."""
+        if pair.old is None or pair.new is None:
+            return None
+        writers, readers = parties(mt.old, mt.new)
+        verdict = dict(sev)
+        for direction in DIRECTIONS:
+            if verdict[direction] != BREAKING:
                 continue
-            wl, rl = (pair.old, pair.new) if flow == OLD_TO_NEW else (pair.new, pair.old)
-            wm, rm = (mt.old, mt.new) if flow == OLD_TO_NEW else (mt.new, mt.old)
-            image = _set_bits(bytearray(max(wl.size, rl.size)), wm)
-            try:
-                written = ConstructCodec(wl).parse(bytes(image[:wl.size]))[wm.name]
-                read = ConstructCodec(rl).parse(bytes(image[:rl.size]))[rm.name]
-            except (DecodeError, KeyError):
-                continue
-            if written != read:
+            for flow in (OLD_TO_NEW, NEW_TO_OLD):
+                who = flow_parties(direction, flow, writers, readers) if flow in breaks else None
+                if who is None:
+                    continue
+                wl, rl = (pair.old, pair.new) if flow == OLD_TO_NEW else (pair.new, pair.old)
+                wm, rm = (mt.old, mt.new) if flow == OLD_TO_NEW else (mt.new, mt.old)
+                image = _set_bits(bytearray(max(wl.size, rl.size)), wm)
+                try:
+                    written = ConstructCodec(wl).parse(bytes(image[:wl.size]))[wm.name]
+                    read = ConstructCodec(rl).parse(bytes(image[:rl.size]))[rm.name]
+                except (DecodeError, KeyError):
+                    continue
+                if written == read:
+                    continue
                 names = (pair.cmp.old_name, pair.cmp.new_name)
                 under, by = names if flow == OLD_TO_NEW else names[::-1]
                 return Witness(pair.name, pair.arch, under, by, rm.name, rm.offset, rm.size, bytes(image),
                                written, read, note=f"the writer set {_text(wm)}; the reader takes {_text(rm)}",
-                               writer_offset=wm.offset if wm.offset != rm.offset else None)
+                               writer_offset=wm.offset if wm.offset != rm.offset else None,
+                               direction=direction, writer=who[0], reader=who[1])
         return None
 
 
