@@ -47,7 +47,7 @@ def load_config(abi_dir: Path, display: str | None = None) -> Config:
     validator = jsonschema.Draft202012Validator(_schema())
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
         where = ".".join(str(p) for p in err.absolute_path) or None
-        raise InputError(err.message, name, doc.line(yamlsafe.schema_error_path(err)), where)
+        raise InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)), where)
     data = doc.data
     config = Config(ruleset=data["ruleset"], mode=data.get("mode", "backward"),
                     transitive=data.get("transitive", False), category=data.get("category", "LAYOUT"), path=name)

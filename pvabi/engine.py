@@ -23,6 +23,10 @@ from .model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, RecordDef
 
 MAX_LAYOUT_BYTES = 16 << 20
 MAX_NESTING = 64
+# Bytes do not bound work: a zero-byte array of 16M empty lists, or a DAG of types doubling at each
+# level, is small yet decodes into millions of values. Every layout is bounded by the number of
+# values a decode builds (members, array elements, holes), which also bounds show, diff and encode.
+MAX_VALUES = 65_536
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class Layout:
     members: tuple[Member, ...]
     holes: tuple[Hole, ...]
     definition: RecordDef
+    values: int = 1  # how many values a decode builds (see MAX_VALUES)
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
@@ -218,6 +223,9 @@ class Resolver:
             raise self._err(rec, f, f"array of {total} bytes exceeds the {MAX_LAYOUT_BYTES}-byte bound")
         for c in reversed(counts):
             t = ArrayType(t, c)
+        if f.reserved is None and value_count(t) > MAX_VALUES:
+            raise self._err(rec, f, f"decodes into more than {MAX_VALUES} values (array elements and "
+                                    "members); the bound is on work, not only on bytes")
         return t
 
     def _count(self, rec: RecordDef, f: FieldDef, d: int | str) -> int:
@@ -245,6 +253,7 @@ class Resolver:
         size = 0
         align = 1
         prev: Member | None = None
+        values = 1
         for f in rec.fields:
             if not f.present_on(arch):
                 continue
@@ -262,6 +271,10 @@ class Resolver:
             if at > offset:
                 holes.append(Hole(offset, at - offset, prev.name if prev else None))
             m = Member(f.name, at, a, t, f, self.abi.enum(f.enum), self.abi.flags(f.flags))
+            values += 1 if f.reserved is not None else value_count(t)
+            if values > MAX_VALUES:
+                raise self._err(rec, f, f"the layout decodes into more than {MAX_VALUES} values (array elements "
+                                        "and members); the bound is on work, not only on bytes")
             self._check_values(rec, f, t)
             members.append(m)
             prev = m
@@ -285,7 +298,8 @@ class Resolver:
         if bound is not None and total > bound:
             raise InputError(f"lays out in {total} bytes on {arch}, more than its max_size of {bound}",
                              rec.loc.file, rec.loc.line, f"{rec.name}.max_size")
-        return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec)
+        return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec,
+                      values + len(holes))
 
     def _check_values(self, rec: RecordDef, f: FieldDef, t: RType) -> None:
         """Enums, flags and constants must fit the storage they describe."""
@@ -319,6 +333,18 @@ class Resolver:
         lo, hi = int_range(t.elem.scalar)
         if isinstance(f.const, tuple) and any(not lo <= v <= hi and not 0 <= v <= 255 for v in f.const):
             raise self._err(rec, f, "constant bytes must be 0..255")
+
+
+def value_count(t: RType) -> int:
+    """How many values a decode of ``t`` builds: one per scalar, char array, list and record member."""
+    if isinstance(t, RecordType):
+        return t.layout.values
+    if isinstance(t, ArrayType):
+        elem = t.elem
+        if isinstance(elem, ScalarType) and elem.scalar.char:
+            return 1
+        return 1 + t.count * value_count(elem)
+    return 1
 
 
 def int_range(s: Scalar) -> tuple[int, int]:
