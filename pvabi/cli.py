@@ -18,13 +18,13 @@ import typer
 
 from . import arch as archmod
 from .abiroot import WORKING, AbiRoot, find_root, load
-from .codec import ConstructCodec, inspect
+from .codec import ConstructCodec, encode_values, inspect
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .model import Abi
 from .show import render_text
 from .show import to_json as show_json
-from .values import from_json, to_json
+from .values import check_decoded, decoded_document, to_json
 from .versions import VersionIndex, freeze, write_atomic
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -173,21 +173,34 @@ def encode(layout: Annotated[str, typer.Argument(help="Layout name.")],
            values_file: Annotated[Path, typer.Argument(metavar="VALUES.json",
                                                        help="Values as JSON (the shape decode --json prints).")],
            output: Annotated[Path, typer.Option("--output", "-o", help="Image file to write.")],
-           version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None) -> None:
-    """Build an image from JSON values; reserved bytes and padding default to zero."""
-    lay = _layout(load(find_root(root), version), layout, arch)
+           version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None,
+           allow_reserved: Annotated[bool, typer.Option("--allow-reserved", help="Write non-zero bytes into "
+                                     "reserved-zero space (and undefined flag bits) with a warning, instead of "
+                                     "refusing.")] = False) -> None:
+    """Build an image from JSON values; reserved bytes and padding default to zero.
+
+    The output of decode --json is taken as it is: its layout, architecture and version are used (or a
+    different one given here is refused).
+    """
+    r = find_root(root)
     try:
         data = json.loads(values_file.read_text("utf-8"))
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(values_file)) from None
     except (ValueError, RecursionError) as e:
         raise InputError(f"malformed JSON: {e}", str(values_file)) from None
-    if isinstance(data, dict) and data.get("schema") == "pvabi.decode/1":
-        data = data.get("values")
+    doc = decoded_document(data)
     try:
-        image = ConstructCodec(lay).build(from_json(lay, data))
+        arch = check_decoded(doc, layout, arch, version, VersionIndex.read(r).resolve)
     except PvabiError as e:
         raise InputError(str(e), str(values_file)) from None
+    lay = _layout(load(r, version), layout, arch)
+    try:
+        image, notes = encode_values(lay, doc.values, allow_reserved)
+    except PvabiError as e:
+        raise InputError(str(e), str(values_file)) from None
+    for n in notes:
+        typer.echo(f"warning: {lay.name}.{n} (written because of --allow-reserved)", err=True)
     try:
         write_atomic(output, image)
     except OSError as e:

@@ -134,7 +134,16 @@ def sha256(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never a mix."""
+    """Write a file so that readers see the old or the new content, never a mix.
+
+    The file is replaced by a rename, so a symlink or a device at ``path`` would be
+    replaced rather than written through (as root, ``-o /dev/stdout`` would replace
+    /dev/stdout): those are refused.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+        raise InputError(f"is {kind}; pvabi writes files by replacing them, so it writes only to a regular "
+                         "file or a new path", str(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp creates 0600; give the file the mode an ordinary open() would.
