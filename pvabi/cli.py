@@ -25,7 +25,7 @@ from .model import Abi
 from .show import render_text
 from .show import to_json as show_json
 from .values import check_decoded, decoded_document, to_json
-from .versions import VersionIndex, freeze, write_atomic
+from .versions import VersionIndex, write_atomic
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Keep the binary ABI between a hypervisor and its guests from breaking.",
@@ -225,12 +225,29 @@ def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
 @app.command(name="freeze", epilog='Example: pvabi freeze v2.1 --summary "Add the steal-time record"')
 @handles_errors
 def freeze_cmd(version: Annotated[str, typer.Argument(help="New version, vMAJOR.MINOR, above the last.")],
-               summary: Annotated[str, typer.Option("--summary", "-m", help="One-line summary.")] = "",
+               summary: Annotated[str, typer.Option("--summary", "-m", help="One-line summary (required).")] = "",
                date: Annotated[str | None, typer.Option(help="Release date (YYYY-MM-DD); default today.")] = None,
+               allow_break: Annotated[str | None, typer.Option("--allow-break", metavar="REASON", help="Freeze "
+                                      "even though the gate finds a break the version name does not allow; the "
+                                      "reason is recorded in the summary.")] = None,
                root: RootArg = None) -> None:
-    """Snapshot the working layouts as a new, immutable, hash-locked version."""
+    """Snapshot the working layouts as a new, immutable, hash-locked version.
+
+    The project's gate (abi/pvabi.yaml) runs against the previous version first: a breaking change
+    under a minor version is refused (exit 1, with the findings) unless --allow-break gives a reason.
+    """
+    from .formats.text import render as render_text_diff
+    from .release import GateRefused, release
+
     r: AbiRoot = find_root(root)
-    v = freeze(r, version, summary, date)
+    try:
+        v, result = release(r, version, summary, date, allow_break)
+    except GateRefused as e:
+        typer.echo(render_text_diff(e.result), nl=False)
+        _fail([str(e)], 1)
+        return
+    if result is not None and result.failed:
+        typer.echo(f"warning: froze breaking changes under {v.name}: {allow_break}", err=True)
     typer.echo(f"froze {v.name}: {len(v.files)} files into {r.versions / v.name}")
 
 
