@@ -172,9 +172,13 @@ def load_text(text: str, name: str) -> Document:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
-        raise InputError(f"malformed YAML: {e.problem or e.context}", name, line) from None
+        raise InputError(f"malformed YAML: {' '.join(str(e.problem or e.context).split())}", name, line) from None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, max(e.position, 0)) + 1
+        raise InputError(f"malformed YAML: character {e.character!r} is not allowed in YAML text", name,
+                         line) from None
     except yaml.YAMLError as e:
-        raise InputError(f"malformed YAML: {e}", name) from None
+        raise InputError(f"malformed YAML: {excerpt(' '.join(str(e).split()), 200)}", name) from None
     if node is None:
         return Document(name, None, {(): 1})
     builder = _Builder(name)

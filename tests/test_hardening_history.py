@@ -268,15 +268,19 @@ def test_kill_between_commit_and_index_leaves_a_valid_history(small: Path, pvabi
 
 
 def _slow_freeze(abi: Path, name: str, delay: float) -> Callable[[], None]:
-    """A freeze that pauses between its snapshot and its index write, where a racing writer did damage."""
+    """A freeze that pauses after its checks, with its snapshot staged but not committed: where a racing
+    writer overtook it (its index write then dropped the other's entry, or its rename failed)."""
     def child() -> None:
-        real = versionsmod.write_atomic
+        import tempfile
 
-        def slow(path: Path, data: bytes) -> None:
+        real = tempfile.mkdtemp
+
+        def slow(*args: Any, **kwargs: Any) -> str:
+            made = real(*args, **kwargs)
             time.sleep(delay)
-            real(path, data)
+            return made
 
-        versionsmod.write_atomic = slow  # type: ignore[assignment]
+        tempfile.mkdtemp = slow  # type: ignore[assignment]
         try:
             freeze(AbiRoot(abi), name, f"Freeze {name}")
         except versionsmod.InputError:
