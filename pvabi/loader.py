@@ -25,7 +25,7 @@ from .yamlsafe import Document, StrictValidator, load_file, schema_error_path, s
 
 MAX_FILES = 256
 # Per-file bounds alone still let 256 files of 512 types cost minutes; the whole ABI is bounded too.
-MAX_TYPES = 4096
+MAX_TYPES = 1024
 MAX_ABI_BYTES = 4 << 20
 RESERVED_NAMES = ("_raw",)
 C_KEYWORDS = frozenset((
