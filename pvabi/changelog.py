@@ -54,5 +54,10 @@ def _section(root: AbiRoot, index: VersionIndex, old: str, new: str, policy: Pol
         lines.append(f"- `{f.rule}` `{path}` on {arches(f.arches)}: {f.message} ({sev}).")
     notes = root.path / "notes" / f"{new}.md"
     if notes.is_file():
-        lines += ["", notes.read_text("utf-8").rstrip()]
+        try:
+            lines += ["", notes.read_text("utf-8").rstrip()]
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) else f"not UTF-8 text (byte {e.start})"
+            raise InputError(f"cannot read release notes: {reason}", str(notes.relative_to(root.display_base))) \
+                from None
     return "\n".join(lines) + "\n"

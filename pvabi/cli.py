@@ -19,14 +19,14 @@ import typer
 
 from . import arch as archmod
 from .abiroot import WORKING, AbiRoot, find_root, load
-from .codec import ConstructCodec, inspect
+from .codec import ConstructCodec, encode_values, inspect
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .model import Abi, RecordDef
 from .show import render_text
 from .show import to_json as show_json
-from .values import from_json, to_json
-from .versions import VersionIndex, freeze, write_atomic
+from .values import check_decoded, decoded_document, to_json
+from .versions import VersionIndex, write_atomic
 
 
 def _argument_type_column(self: Any, ctx: Any) -> str | None:
@@ -228,21 +228,34 @@ def encode(layout: LayoutArg,
            values_file: Annotated[Path, typer.Argument(metavar="VALUES.json",
                                                        help="Values as JSON (the shape decode --json prints).")],
            output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Image file to write.")],
-           version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None) -> None:
-    """Build an image from JSON values; reserved bytes and padding default to zero."""
-    lay = _layout(load(find_root(root), version), layout, arch)
+           version: VersionOpt = WORKING, arch: ArchOpt = None, root: RootArg = None,
+           allow_reserved: Annotated[bool, typer.Option("--allow-reserved", metavar="", help="Write non-zero bytes "
+                                     "into reserved-zero space (and undefined flag bits) with a warning, instead "
+                                     "of refusing.")] = False) -> None:
+    """Build an image from JSON values; reserved bytes and padding default to zero.
+
+    The output of decode --json is taken as it is: its layout, architecture and version are used (or a
+    different one given here is refused).
+    """
+    r = find_root(root)
     try:
         data = json.loads(values_file.read_text("utf-8"))
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", str(values_file)) from None
     except (ValueError, RecursionError) as e:
         raise InputError(f"malformed JSON: {e}", str(values_file)) from None
-    if isinstance(data, dict) and data.get("schema") == "pvabi.decode/1":
-        data = data.get("values")
+    doc = decoded_document(data)
     try:
-        image = ConstructCodec(lay).build(from_json(lay, data))
+        arch = check_decoded(doc, layout, arch, version, VersionIndex.read(r).resolve)
     except PvabiError as e:
         raise InputError(str(e), str(values_file)) from None
+    lay = _layout(load(r, version), layout, arch)
+    try:
+        image, notes = encode_values(lay, doc.values, allow_reserved)
+    except PvabiError as e:
+        raise InputError(str(e), str(values_file)) from None
+    for n in notes:
+        typer.echo(f"warning: {lay.name}.{n} (written because of --allow-reserved)", err=True)
     try:
         write_atomic(output, image)
     except OSError as e:
@@ -268,13 +281,31 @@ def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
 @handles_errors
 def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
                                                       help="New version, vMAJOR.MINOR, above the last.")],
-               summary: Annotated[str, typer.Option("--summary", "-m", metavar="TEXT", help="One-line summary.")] = "",
+               summary: Annotated[str, typer.Option("--summary", "-m", metavar="TEXT",
+                                                    help="One-line summary (required).")] = "",
                date: Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD",
                                                         help="Release date; default today.")] = None,
+               allow_break: Annotated[str | None, typer.Option("--allow-break", metavar="REASON", help="Freeze "
+                                      "even though the gate finds a break the version name does not allow; the "
+                                      "reason is recorded in the summary.")] = None,
                root: RootArg = None) -> None:
-    """Snapshot the working layouts as a new, immutable, hash-locked version."""
+    """Snapshot the working layouts as a new, immutable, hash-locked version.
+
+    The project's gate (abi/pvabi.yaml) runs against the previous version first: a breaking change
+    under a minor version is refused (exit 1, with the findings) unless --allow-break gives a reason.
+    """
+    from .formats.text import render as render_text_diff
+    from .release import GateRefused, release
+
     r: AbiRoot = find_root(root)
-    v = freeze(r, version, summary, date)
+    try:
+        v, result = release(r, version, summary, date, allow_break)
+    except GateRefused as e:
+        typer.echo(render_text_diff(e.result), nl=False)
+        _fail([str(e)], 1)
+        return
+    if result is not None and result.failed:
+        typer.echo(f"warning: froze breaking changes under {v.name}: {allow_break}", err=True)
     typer.echo(f"froze {v.name}: {len(v.files)} files into {r.versions / v.name}")
 
 

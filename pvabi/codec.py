@@ -12,10 +12,10 @@ from typing import Any
 
 import construct as cs
 
-from .constructs import compiled_construct, layout_construct
-from .engine import ArrayType, Layout, Member, RecordType, RType
+from .constructs import compiled_construct, layout_construct, member_construct
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .errors import DecodeError, EncodeError
-from .values import EnumValue, FlagsValue, bits_key
+from .values import EnumValue, FlagsValue, bits_key, from_json
 
 
 class ConstructCodec:
@@ -39,11 +39,85 @@ class ConstructCodec:
         return plain(self.layout, parsed)
 
     def build(self, values: dict[str, Any]) -> bytes:
+        values = fold_unions(self.layout, values, self.layout.name)
         try:
             data: bytes = self.construct.build(values)
         except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
             raise EncodeError(f"{self.layout.name}: cannot build: {_msg(e)}") from None
         return data
+
+
+def fold_unions(layout: Layout, values: Any, path: str) -> Any:
+    """Replace every union's values by the one thing construct builds: its bytes (``_raw``).
+
+    construct's Union builds the first member it can, and a reserved or constant
+    member can always be built (from its default), so it would silently win over the
+    member the user gave. Here every member given is built on its own and they must
+    agree byte for byte where they overlap (``decode --json`` prints every view of a
+    union, and ``_raw`` when it is not all zeros); a disagreement is an error, not a
+    silent choice.
+    """
+    if not isinstance(values, dict):
+        return values
+    if layout.kind == "union":
+        return {"_raw": _union_bytes(layout, values, path)}
+    out = dict(values)
+    for m in layout.members:
+        if m.name in out and m.field.reserved is None:
+            out[m.name] = _fold_value(m.rtype, out[m.name], f"{path}.{m.name}")
+    return out
+
+
+def _fold_value(t: RType, value: Any, path: str) -> Any:
+    if isinstance(t, RecordType):
+        return fold_unions(t.layout, value, path)
+    if isinstance(t, ArrayType) and isinstance(value, list) and not isinstance(t.elem, ScalarType):
+        return [_fold_value(t.elem, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
+    image = bytearray(layout.size)
+    known = bytearray(layout.size)  # 1 where a given member (or _raw) fixed the byte
+    sources: list[str | None] = [None] * layout.size
+    raw = values.get("_raw")
+    if raw is not None:
+        image[:] = bytes(raw).ljust(layout.size, b"\0")[: layout.size]
+        known[:] = b"\1" * layout.size
+        sources = ["_raw"] * layout.size
+    given = [m for m in layout.members if m.name in values]
+    if raw is None and not given and layout.members and layout.size:
+        raise EncodeError(f"{path}: a union needs one of its members (or _raw): "
+                          f"{', '.join(m.name for m in layout.members)}")
+    for m in given:
+        value = _fold_value(m.rtype, values[m.name], f"{path}.{m.name}")
+        try:
+            data = bytes(member_construct(m).build(value))
+        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+            raise EncodeError(f"{path}.{m.name}: cannot build: {_msg(e)}") from None
+        for i, b in enumerate(data):
+            if known[i] and image[i] != b:
+                raise EncodeError(f"{path}.{m.name}: byte {i} is {b:#04x}, but {sources[i]} gives "
+                                  f"{image[i]:#04x}; give one view of the union, or views that agree")
+            image[i], known[i], sources[i] = b, 1, m.name
+    return bytes(image)
+
+
+def encode_values(layout: Layout, data: Any, allow_reserved: bool = False) -> tuple[bytes, list[Note]]:
+    """JSON values (the shape ``decode --json`` prints) -> an image, checked as ``decode`` checks one.
+
+    Values that put non-zero bytes into reserved-zero space, or set undefined bits of
+    flags whose undefined bits are reserved, are refused unless ``allow_reserved``;
+    the notes are returned either way, so a caller can warn.
+    """
+    codec = ConstructCodec(layout)
+    image = codec.build(from_json(layout, data))
+    notes = inspect(layout, codec.parse(image))
+    if notes and not allow_reserved:
+        more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+        raise EncodeError(f"{layout.name}.{notes[0]}{more}; writers must leave reserved space zero "
+                          "(--allow-reserved writes it anyway)")
+    return image, notes
 
 
 def check_length(layout: Layout, data: bytes) -> None:
@@ -114,20 +188,23 @@ class Note:
 def inspect(layout: Layout, values: dict[str, Any], base: int = 0, prefix: str = "") -> list[Note]:
     """Reserved-zero bytes that are not zero, and flag bits no one defined."""
     notes: list[Note] = []
+    # In a union a reserved member overlaps the live ones: only the bytes no live member covers are reserved.
+    live = max((m.size for m in layout.members if m.field.reserved is None), default=0) \
+        if layout.kind == "union" else 0
     for m in layout.members:
         path = prefix + m.name
-        _inspect(m, m.rtype, values[m.name], base + m.offset, path, notes)
+        _inspect(m, m.rtype, values[m.name], base + m.offset, path, notes, live)
     return notes
 
 
-def _inspect(m: Member, t: RType, value: Any, offset: int, path: str, notes: list[Note]) -> None:
+def _inspect(m: Member, t: RType, value: Any, offset: int, path: str, notes: list[Note], skip: int = 0) -> None:
     if m.field.reserved == "zero" and m.bitfield is not None:
         if value:
             notes.append(Note(path, offset, "reserved must be zero, but is not"))
         return
     if m.field.reserved == "zero":
-        if any(value):
-            first = next(i for i, b in enumerate(value) if b)
+        if any(value[skip:]):
+            first = next(i for i, b in enumerate(value) if b and i >= skip)
             notes.append(Note(path, offset + first, "reserved must be zero, but is not"))
         return
     if m.field.reserved is not None:

@@ -54,7 +54,7 @@ def load_config(abi_dir: Path, display: str | None = None) -> Config:
     name = display or str(path)
     doc = yamlsafe.load_file(path, name)
     validator = jsonschema.Draft202012Validator(_schema())
-    errors = [InputError(err.message, name, doc.line(yamlsafe.schema_error_path(err)),
+    errors = [InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)),
                          ".".join(str(p) for p in err.absolute_path) or None)
               for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path))]
     if errors:

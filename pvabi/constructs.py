@@ -37,7 +37,7 @@ def type_construct(t: RType, m: Member | None = None) -> cs.Construct:
         return cs.Array(t.count, type_construct(t.elem, m))
     sub = scalar_construct(t)
     if m is not None and m.enum is not None:
-        return cs.Enum(sub, **dict(m.enum.values))
+        return _enum(sub, dict(m.enum.values))
     return sub
 
 
@@ -96,6 +96,15 @@ class _UnionBitfield(cs.Adapter):  # type: ignore[misc]
         return ((int(obj) & ((1 << bf.width) - 1)) << bf.shift).to_bytes(self.m.size, self.order)
 
 
+def _enum(sub: cs.Construct, values: dict[str, int]) -> cs.Construct:
+    # Passed as keyword arguments, enum names such as ``self`` or ``subcon`` collide with Enum's own parameters.
+    enum = cs.Enum(sub)
+    enum.encmapping = {cs.EnumIntegerString.new(v, k): v for k, v in values.items()}
+    enum.decmapping = {v: cs.EnumIntegerString.new(v, k) for k, v in values.items()}
+    enum.ksymapping = {v: k for k, v in values.items()}
+    return enum
+
+
 def member_construct(m: Member) -> cs.Construct:
     if m.bitfield is not None:
         return _UnionBitfield(m)
@@ -108,9 +117,12 @@ def member_construct(m: Member) -> cs.Construct:
     if isinstance(const, int):
         return cs.Const(const, sub)
     if _is_char_array(m.rtype):
-        return cs.Const(bytes(const).ljust(m.size, b"\0"), sub)
-    assert isinstance(m.rtype, ArrayType)
-    return cs.Const(list(const) + [0] * (m.rtype.count - len(const)), sub)
+        return cs.Const(bytes(b & 0xFF for b in const).ljust(m.size, b"\0"), sub)
+    assert isinstance(m.rtype, ArrayType) and isinstance(m.rtype.elem, ScalarType)
+    # Byte values are written 0..255; an s8 array parses them as -128..127, so compare like with like.
+    signed = m.rtype.elem.scalar.signed
+    elems = [(b & 0xFF) - (0x100 if signed and b & 0x80 else 0) for b in const]
+    return cs.Const(elems + [0] * (m.rtype.count - len(const)), sub)
 
 
 @lru_cache(maxsize=1024)

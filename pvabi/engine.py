@@ -24,6 +24,10 @@ from .model import Abi, AliasDef, Dim, EnumDef, FieldDef, FlagsDef, PerArch, Rec
 
 MAX_LAYOUT_BYTES = 16 << 20
 MAX_NESTING = 64
+# Bytes do not bound work: a zero-byte array of 16M empty lists, or a DAG of types doubling at each
+# level, is small yet decodes into millions of values. Every layout is bounded by the number of
+# values a decode builds (members, array elements, holes), which also bounds show, diff and encode.
+MAX_VALUES = 65_536
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class Layout:
     members: tuple[Member, ...]
     holes: tuple[Hole, ...]
     definition: RecordDef
+    values: int = 1  # how many values a decode builds (see MAX_VALUES)
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
@@ -328,6 +333,9 @@ class Resolver:
             raise self._err(rec, f, f"array of {total} bytes exceeds the {MAX_LAYOUT_BYTES}-byte bound")
         for c in reversed(counts):
             t = ArrayType(t, c)
+        if f.reserved is None and value_count(t) > MAX_VALUES:
+            raise self._err(rec, f, f"decodes into more than {MAX_VALUES} values (array elements and "
+                                    "members); the bound is on work, not only on bytes")
         return t
 
     def constant(self, name: str) -> int:
@@ -365,6 +373,7 @@ class Resolver:
         size = 0
         align = 1
         prev: Member | None = None
+        values = 1
         present = [f.for_arch(arch) for f in rec.fields if f.present_on(arch)]
         for i, f in enumerate(present):
             t = self._field_type(rec, f, depth)
@@ -392,6 +401,10 @@ class Resolver:
                     bitpos = m.end * 8
             if at > offset and rec.kind == "struct":
                 holes.append(Hole(offset, at - offset, prev.name if prev else None))
+            values += 1 if f.reserved is not None else value_count(t)
+            if values > MAX_VALUES:
+                raise self._err(rec, f, f"the layout decodes into more than {MAX_VALUES} values (array elements "
+                                        "and members); the bound is on work, not only on bytes")
             self._check_values(rec, f, t)
             members.append(m)
             prev = m
@@ -412,7 +425,8 @@ class Resolver:
         if bound is not None and total > bound:
             raise InputError(f"lays out in {total} bytes on {arch}, more than its max_size of {bound}",
                              rec.loc.file, rec.loc.line, f"{rec.name}.max_size")
-        return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec)
+        return Layout(rec.name, arch, rec.kind, total, align, tuple(members), tuple(holes), rec,
+                      values + len(holes))
 
     def _bitfield(self, rec: RecordDef, f: FieldDef, t: RType, bitpos: int) -> tuple[Member, int]:
         """Place a bitfield as GCC does on targets where the declared type matters (all of ours).
@@ -472,6 +486,18 @@ class Resolver:
         lo, hi = int_range(t.elem.scalar)
         if isinstance(f.const, tuple) and any(not lo <= v <= hi and not 0 <= v <= 255 for v in f.const):
             raise self._err(rec, f, "constant bytes must be 0..255")
+
+
+def value_count(t: RType) -> int:
+    """How many values a decode of ``t`` builds: one per scalar, char array, list and record member."""
+    if isinstance(t, RecordType):
+        return t.layout.values
+    if isinstance(t, ArrayType):
+        elem = t.elem
+        if isinstance(elem, ScalarType) and elem.scalar.char:
+            return 1
+        return 1 + t.count * value_count(elem)
+    return 1
 
 
 def int_range(s: Scalar, width: int | None = None) -> tuple[int, int]:

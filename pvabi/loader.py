@@ -37,9 +37,12 @@ from .model import (
     RecordDef,
     TypeDef,
 )
-from .yamlsafe import Document, load_file, schema_error_path
+from .yamlsafe import Document, StrictValidator, load_file, schema_error_path, schema_message, yaml_files
 
 MAX_FILES = 256
+# Per-file bounds alone still let 256 files of 512 types cost minutes; the whole ABI is bounded too.
+MAX_TYPES = 1024
+MAX_ABI_BYTES = 4 << 20
 RESERVED_NAMES = ("_raw",)
 RESERVED_PREFIXES = ("_hole_", "_anon", "_bits_")  # keys the codec's values use for padding and anonymous members
 C_KEYWORDS = frozenset((
@@ -93,12 +96,20 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
                      display_root: Path | None = None) -> tuple[Abi | None, list[InputError]]:
     if not layouts_dir.is_dir():
         return None, [InputError("no layouts directory", str(layouts_dir))]
-    paths = sorted(layouts_dir.glob("*.yaml"))
+    try:
+        paths = yaml_files(layouts_dir, _display(layouts_dir, display_root))
+    except InputError as e:
+        return None, [e]
     if len(paths) > MAX_FILES:
         return None, [InputError(f"more than {MAX_FILES} layout files", str(layouts_dir))]
+    total = sum(p.lstat().st_size for p in paths if p.is_file() and not p.is_symlink())
+    if total > MAX_ABI_BYTES:
+        return None, [InputError(f"layout files hold {total} bytes, more than the {MAX_ABI_BYTES}-byte limit "
+                                 "for a whole ABI", _display(layouts_dir, display_root))]
     docs: list[Document] = []
     invalid: list[Document] = []  # schema errors: not built, but still read for unknown type names
     errors: list[InputError] = []
+    types = 0
     for path in paths:
         shown = _display(path, display_root)
         try:
@@ -115,6 +126,10 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
             errors.append(InputError(f"meta.id {doc.data['meta']['id']!r} must equal the file name {path.stem!r}",
                                      shown, doc.line(("meta", "id")), "meta.id"))
         docs.append(doc)
+        types += len(doc.data["types"])
+        if types > MAX_TYPES:
+            errors.append(InputError(f"more than {MAX_TYPES} types in one ABI (stopped reading here)", shown))
+            return None, errors
     abi, def_errors = _build(docs, name)
     errors.extend(def_errors)
     errors.extend(_unknown_types(invalid, docs))
@@ -159,19 +174,14 @@ def _display(path: Path, root: Path | None) -> str:
 
 
 def _schema_errors(doc: Document) -> list[InputError]:
-    validator = jsonschema.Draft202012Validator(layout_schema())
+    validator = StrictValidator(layout_schema())
     out = []
     for err in validator.iter_errors(doc.data):
         best = jsonschema.exceptions.best_match([err]) if err.context else err
         path = tuple(best.absolute_path)
         line = doc.line(schema_error_path(best))
-        out.append(InputError(_short(best.message), doc.file, line, _field_path(doc.data, path)))
+        out.append(InputError(schema_message(best), doc.file, line, _field_path(doc.data, path)))
     return out
-
-
-def _short(message: str, limit: int = 160) -> str:
-    message = " ".join(message.split())
-    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def _field_path(data: Any, path: tuple[Any, ...]) -> str | None:
@@ -181,7 +191,8 @@ def _field_path(data: Any, path: tuple[Any, ...]) -> str | None:
     for part in path:
         if isinstance(part, int):
             name = node[part].get("name") if isinstance(node, list) and isinstance(node[part], dict) else None
-            out += f"[{part}]" + (f"({name})" if isinstance(name, str) else "")
+            shown = name if isinstance(name, str) and name.isprintable() and len(name) <= 64 else None
+            out += f"[{part}]" + (f"({shown})" if shown else "")
         else:
             out += ("." if out else "") + str(part)
         try:

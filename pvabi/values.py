@@ -11,10 +11,14 @@ exactly these values.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from . import arch as archmod
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType, int_range
-from .errors import EncodeError
+from .errors import EncodeError, PvabiError
 from .model import EnumDef, FlagsDef
 
 JsonValue = Any
@@ -102,6 +106,59 @@ def _bytes_json(b: bytes) -> JsonValue:
     return {"hex": b.hex()}
 
 
+DECODE_SCHEMA = "pvabi.decode/1"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Values for ``encode``, with what a ``decode --json`` document says they were decoded as."""
+
+    values: JsonValue
+    layout: str | None = None
+    arch: str | None = None
+    version: str | None = None
+
+
+def decoded_document(data: JsonValue) -> Decoded:
+    """Plain values, or a whole ``decode --json`` document (which records layout, architecture and version)."""
+    if not (isinstance(data, dict) and data.get("schema") == DECODE_SCHEMA):
+        return Decoded(data)
+    meta = {k: data.get(k) for k in ("layout", "arch", "version")}
+    for key, value in meta.items():
+        if value is not None and not isinstance(value, str):
+            raise EncodeError(f"{key}: expected a string in a {DECODE_SCHEMA} document")
+    return Decoded(data.get("values"), meta["layout"], meta["arch"], meta["version"])
+
+
+def check_decoded(doc: Decoded, layout: str, arch: str | None, version: str,
+                  resolve: Callable[[str], Any]) -> str | None:
+    """The architecture to encode for: the document's, unless a different layout, arch or version is asked for.
+
+    Values decoded on arm32 and encoded for x86_64 would silently put every field
+    in another place; ``resolve`` names a version's frozen entry (``v1`` -> ``v1.3``).
+    """
+    if doc.layout is not None and doc.layout != layout:
+        raise EncodeError(f"the values were decoded as {doc.layout}, not {layout}")
+    if doc.arch is not None:
+        try:
+            recorded = archmod.canonical(doc.arch)
+            asked = archmod.canonical(arch) if arch is not None else recorded
+        except KeyError:
+            raise EncodeError(f"unknown architecture {_short(arch or doc.arch)}") from None
+        if asked != recorded:
+            raise EncodeError(f"the values were decoded on {recorded}, not {asked}; "
+                              f"encode them for {recorded} (or drop the arch from the document)")
+        arch = recorded
+    if doc.version is not None and doc.version != version:
+        same = False
+        with contextlib.suppress(PvabiError):
+            same = "working" not in (doc.version, version) and resolve(doc.version).name == resolve(version).name
+        if not same:
+            raise EncodeError(f"the values were decoded under version {_short(doc.version)}, not {version}; "
+                              f"pass that version (or drop it from the document)")
+    return arch
+
+
 def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]:
     """Values for ``ConstructCodec.build`` from their JSON form; EncodeError names the field at fault."""
     where = path or layout.name
@@ -112,12 +169,9 @@ def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]
         if key not in known and not key.startswith(("_hole_", "_bits_")) and key != "_raw":
             raise EncodeError(f"{where}.{key}: {layout.name} has no member {key!r}")
     out: dict[str, Any] = {}
-    if layout.kind == "union":
-        given = [m for m in layout.members if m.name in data]
-        if "_raw" in data:
-            out["_raw"] = _bytes_from(data["_raw"], layout.size, f"{where}._raw")
-        elif len(given) != 1:
-            raise EncodeError(f"{where}: a union takes exactly one member (or _raw), got {len(given)}")
+    if layout.kind == "union" and "_raw" in data:
+        # Kept with any members given: the codec checks that they agree with these bytes.
+        out["_raw"] = _bytes_from(data["_raw"], layout.size, f"{where}._raw")
     for key, value in data.items():
         if key.startswith("_hole_"):
             out[key] = _bytes_from(value, _hole_size(layout, key, where), f"{where}.{key}")
@@ -161,28 +215,81 @@ def _from(t: RType, value: JsonValue, path: str, m: Member) -> Any:
 
 
 def _int_from(t: ScalarType, value: JsonValue, path: str, m: Member) -> int:
-    if isinstance(value, dict) and "value" in value:
-        value = value["value"]
-    elif isinstance(value, dict) and "set" in value:
-        value = value["set"]
+    if isinstance(value, dict):
+        value = _from_named(value, path, m)
     if isinstance(value, str) and m.enum is not None:
         number = m.enum.value_of(value)
         if number is None:
-            raise EncodeError(f"{path}: {value!r} is not a value of enum {m.enum.name}")
+            raise EncodeError(f"{path}: {value!r} is not a value of enum {m.enum.name} "
+                              f"(values: {', '.join(n for n, _ in m.enum.values)})")
         value = number
     elif isinstance(value, list) and m.flags is not None:
-        bits = dict(m.flags.bits)
-        unknown = [v for v in value if not isinstance(v, str) or v not in bits]
-        if unknown:
-            raise EncodeError(f"{path}: {unknown[0]!r} is not a bit of flags {m.flags.name}")
-        value = sum(1 << bits[v] for v in value)
+        value = _flags_from(value, path, m.flags)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise EncodeError(f"{path}: expected an integer, got {value!r}")
+        raise EncodeError(f"{path}: expected an integer, got {_short(value)}")
     lo, hi = int_range(t.scalar, m.bitfield.width if m.bitfield else None)
     if not lo <= value <= hi:
         width = f":{m.bitfield.width}" if m.bitfield else ""
         raise EncodeError(f"{path}: value {value} out of range for {t.spelled}{width} ({lo}..{hi})")
     return value
+
+
+def _flags_from(names: list[Any], path: str, flags: FlagsDef) -> int:
+    bits = dict(flags.bits)
+    unknown = [v for v in names if not isinstance(v, str) or v not in bits]
+    if unknown:
+        raise EncodeError(f"{path}: {_short(unknown[0])} is not a bit of flags {flags.name} "
+                          f"(bits: {', '.join(bits)})")
+    twice = sorted({v for v in names if names.count(v) > 1})
+    if twice:
+        raise EncodeError(f"{path}: flag {twice[0]} is listed twice")
+    return sum(1 << bits[v] for v in names)
+
+
+def _from_named(value: dict[str, Any], path: str, m: Member) -> Any:
+    """``{"value": N, "name": ...}`` or ``{"value": N, "set": [...], "unknown": U}``: every key given must agree."""
+    extra = set(value) - {"value", "name", "set", "unknown"}
+    if extra:
+        raise EncodeError(f"{path}: unexpected key {_short(sorted(extra)[0])} (give value, name or set)")
+    number = value.get("value")
+    if "set" in value and m.flags is not None and isinstance(value["set"], list):
+        from_set = _flags_from(value["set"], path, m.flags) | _int_or(value.get("unknown"), 0, path)
+        if number is not None and number != from_set:
+            raise EncodeError(f"{path}: value {_short(number)} and set {value['set']} (unknown "
+                              f"{value.get('unknown', 0)}) disagree; give one, or both alike")
+        return from_set
+    if "name" in value and m.enum is not None and value["name"] is not None:
+        named = _int_from_enum_name(value["name"], path, m)
+        if number is not None and number != named:
+            raise EncodeError(f"{path}: value {_short(number)} and name {_short(value['name'])} disagree; "
+                              "give one, or both alike")
+        return named
+    if number is None:
+        raise EncodeError(f"{path}: expected \"value\"" + (", \"set\"" if m.flags else "")
+                          + (", \"name\"" if m.enum else ""))
+    return number
+
+
+def _int_from_enum_name(name: Any, path: str, m: Member) -> int:
+    assert m.enum is not None
+    number = m.enum.value_of(name) if isinstance(name, str) else None
+    if number is None:
+        raise EncodeError(f"{path}: {_short(name)} is not a value of enum {m.enum.name} "
+                          f"(values: {', '.join(n for n, _ in m.enum.values)})")
+    return number
+
+
+def _int_or(value: Any, default: int, path: str) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EncodeError(f"{path}: expected an integer, got {_short(value)}")
+    return value
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _bytes_from(value: JsonValue, size: int, path: str) -> bytes:

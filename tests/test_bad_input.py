@@ -584,7 +584,7 @@ def test_encode_missing_member(tmp_path: Path, codec_abi: Path, run_both: RunBot
 
 def test_encode_union_with_two_members(tmp_path: Path, codec_abi: Path, run_both: RunBoth) -> None:
     run, vfile, _ = _encode_bad(tmp_path, codec_abi, run_both, {"byte": 1, "word": 2}, layout="un")
-    assert_one_bad_input(run, str(vfile), None, "un", "exactly one")
+    assert_one_bad_input(run, str(vfile), None, "un", "give one view of the union")
 
 
 @pytest.mark.parametrize("text", ['{"a": 1,', "", "not json", "{'a': 1}", '{"a": 1} trailing'],
