@@ -155,7 +155,7 @@ def check_decoded(doc: Decoded, layout: str, arch: str | None, version: str,
             same = "working" not in (doc.version, version) and resolve(doc.version).name == resolve(version).name
         if not same:
             raise EncodeError(f"the values were decoded under version {_short(doc.version)}, not {version}; "
-                              f"pass that version (or drop it from the document)")
+                              f"pass --abi-version {_short(doc.version)} (or drop it from the document)")
     return arch
 
 
