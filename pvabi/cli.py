@@ -486,8 +486,9 @@ def check_binary(binary: BinaryArg,
                  = None,
                  version: Annotated[str | None, typer.Option("--abi-version", metavar="VERSION", help="The version "
                                     "to check against. Default: the newest frozen version.")] = None,
-                 mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="backward (the binary is an old "
-                                 "guest on the version's host), forward, or full.")] = "backward",
+                 mode: Annotated[str | None, typer.Option("--mode", metavar="MODE", help="backward (the binary is "
+                                 "an old guest on the version's host), forward, or full. Default: from "
+                                 "abi/pvabi.yaml.")] = None,
                  binary_side: Annotated[str, typer.Option("--binary-side", metavar="SIDE", help="old (default: "
                                         "built before the version) or new.")] = "old",
                  format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json or "
@@ -503,7 +504,12 @@ def check_binary(binary: BinaryArg,
 
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
-    found = run_check(find_root(root), binary, Policy(mode.lower(), "LAYOUT"), version,
+    from .config import defaults_note, load_config
+
+    r = find_root(root)
+    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
+    _say_defaults(defaults_note(cfg))
+    found = run_check(r, binary, Policy((mode or cfg.mode).lower(), cfg.category), version,
                       tuple(layout) if layout else None, arch, binary_side)
     typer.echo(FORMATS[format_](found.result, False), nl=False)
     if format_ == "text":
