@@ -65,8 +65,12 @@ def _inline_of(m: Member) -> Layout | None:
     return t.layout if isinstance(t, RecordType) and t.layout.definition.inline else None
 
 
-def ordered_layouts(resolver: Resolver, names: list[str]) -> list[Layout]:
-    """Layouts in dependency order: every record after the records it contains."""
+def ordered_layouts(resolver: Resolver, names: list[str], inline: bool = False) -> list[Layout]:
+    """Layouts in dependency order: every record after the records it contains.
+
+    Records declared in place are left out unless ``inline``: C declares them where they are used,
+    while a Python module needs each of them as a variable of its own.
+    """
     done: dict[str, Layout] = {}
 
     def visit(layout: Layout) -> None:
@@ -76,7 +80,7 @@ def ordered_layouts(resolver: Resolver, names: list[str]) -> list[Layout]:
             t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
             if isinstance(t, RecordType):
                 visit(t.layout)
-        if not layout.definition.inline:  # declared where it is used
+        if inline or not layout.definition.inline:
             done[layout.name] = layout
 
     for n in names:

@@ -17,10 +17,11 @@ import construct as cs
 
 from .. import arch as archmod
 from ..constructs import _UnionBitfield, layout_construct
-from ..engine import ArrayType, BitRun, Layout, Member, RecordType, Resolver, ScalarType, bit_runs
+from ..engine import BitRun, Layout, Member, Resolver, ScalarType, bit_runs
 from ..errors import InputError
 from ..model import EnumDef, FlagsDef
 from ..values import bits_key
+from .check import ordered_layouts
 from .source import Source
 
 
@@ -51,7 +52,7 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     for a in archmod.ARCH_NAMES:
         resolver = Resolver(abi, a)
         top = [r.name for r in abi.records() if r.exists_on(a)]
-        for layout in _ordered(resolver, top):
+        for layout in ordered_layouts(resolver, top, inline=True):
             var = _var(layout)
             lines += ["", f"{var} = {printer.layout(layout)}"]
             if layout.name in top:  # records declared inside others have a variable but no entry
@@ -106,24 +107,6 @@ class _Bitfield(cs.Adapter):
 
 def _var(layout: Layout) -> str:
     return f"{layout.name.replace('.', '__')}__{layout.arch}"
-
-
-def _ordered(resolver: Resolver, names: list[str]) -> list[Layout]:
-    """Every record after the records it contains, so each variable exists before it is used."""
-    done: dict[str, Layout] = {}
-
-    def visit(layout: Layout) -> None:
-        if layout.name in done:
-            return
-        for m in layout.members:
-            t = m.rtype.leaf if isinstance(m.rtype, ArrayType) else m.rtype
-            if isinstance(t, RecordType):
-                visit(t.layout)
-        done[layout.name] = layout
-
-    for n in names:
-        visit(resolver.layout(n))
-    return list(done.values())
 
 
 class _Printer:
