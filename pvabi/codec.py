@@ -78,12 +78,12 @@ def _fold_value(t: RType, value: Any, path: str) -> Any:
 
 def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
     image = bytearray(layout.size)
-    known = bytearray(layout.size)  # 1 where a given member (or _raw) fixed the byte
+    known = bytearray(layout.size)  # the bits of each byte a given member (or _raw) fixed
     sources: list[str | None] = [None] * layout.size
     raw = values.get("_raw")
     if raw is not None:
         image[:] = bytes(raw).ljust(layout.size, b"\0")[: layout.size]
-        known[:] = b"\1" * layout.size
+        known[:] = b"\xff" * layout.size
         sources = ["_raw"] * layout.size
     given = [m for m in layout.members if m.name in values]
     if raw is None and not given and layout.members and layout.size:
@@ -95,12 +95,23 @@ def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
             data = bytes(member_construct(m).build(value))
         except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
             raise EncodeError(f"{path}.{m.name}: cannot build: {_msg(e)}") from None
-        for i, b in enumerate(data):
-            if known[i] and image[i] != b:
-                raise EncodeError(f"{path}.{m.name}: byte {i} is {b:#04x}, but {sources[i]} gives "
-                                  f"{image[i]:#04x}; give one view of the union, or views that agree")
-            image[i], known[i], sources[i] = b, 1, m.name
+        for i, (b, mask) in enumerate(zip(data, _view_mask(m, len(data)), strict=True)):
+            if (image[i] ^ b) & known[i] & mask:
+                raise EncodeError(f"{path}.{m.name}: byte {i} is {b & mask:#04x} (mask {mask:#04x}), but "
+                                  f"{sources[i]} gives {image[i] & mask:#04x}; give one view of the union, or "
+                                  "views that agree")
+            image[i] = (image[i] & ~mask & 0xFF) | (b & mask)
+            known[i] |= mask
+            sources[i] = m.name
     return bytes(image)
+
+
+def _view_mask(m: Member, size: int) -> bytes:
+    """The bits a member's view of a union fixes: all of its bytes, or a bitfield's own bits only."""
+    bf = m.bitfield
+    if bf is None:
+        return b"\xff" * size
+    return (((1 << bf.width) - 1) << bf.shift).to_bytes(size, bf.order)
 
 
 def encode_values(layout: Layout, data: Any, allow_reserved: bool = False) -> tuple[bytes, list[Note]]:

@@ -44,11 +44,6 @@ VERSIONS = [v.name for v in VersionIndex.read(ROOT).versions]
 ARCHES = ["x86_64", "x86_32"]
 
 
-def version_option() -> str:
-    """The ABI-version option of decode/encode (``--version`` is being renamed ``--abi-version``)."""
-    return "--abi-version" if "--abi-version" in run_in_process(["decode", "--help"]).stdout else "--version"
-
-
 def _assignments(leaf: Leaf) -> list[tuple[str, Any, ScalarType]]:
     """(path, value, element type) for every scalar element of a non-reserved leaf; bytes for text.
 
@@ -250,7 +245,7 @@ def test_c_and_pvabi_agree_both_ways(version: str, arch: str, tmp_path: Path) ->
 def agree(exe: Path, lay: Layout, version: str, root: Path, tmp_path: Path, through_cli: bool) -> None:
     """C writes and pvabi decodes the same values; pvabi encodes them and C reads them back."""
     arch = lay.arch
-    opt = version_option() if through_cli else ""
+    opt = "--abi-version" if through_cli else ""
     expected = EXPECTED[(exe, lay.name)]
     image = subprocess.run([str(exe), "write", lay.name], capture_output=True, check=True).stdout
     assert len(image) == lay.size, lay.name

@@ -221,7 +221,7 @@ def test_decoded_architecture_is_used(pvabi_proc: Proc, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("extra,needle", [
     (("--arch", "x86_64"), "decoded on arm32"),
-    (("--version", "v1.0"), "decoded under version 'working'"),
+    (("--abi-version", "v1.0"), "decoded under version 'working'"),
 ])
 def test_decoded_document_mismatch_is_refused(pvabi_proc: Proc, tmp_path: Path, extra: tuple[str, ...],
                                               needle: str) -> None:
