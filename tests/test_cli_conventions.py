@@ -208,7 +208,7 @@ def test_validate_reports_config_and_layout_problems_together(pvabi_proc: Cli, t
     text = run.stderr
     assert "abi/pvabi.yaml:2: mode:" in text and "abi/pvabi.yaml:3: category:" in text
     # a schema error and an unknown type in the same file, both reported in one run
-    assert "'colour' was unexpected" in text
+    assert "unknown key 'colour'" in text
     assert "abi/layouts/steal_time.yaml:26: steal_time.version: unknown type 'u31'" in text
 
 
