@@ -64,7 +64,7 @@ BAD = {
         _record("    - {name: a, type: __be32, endian: little, doc: A.}"), "name: a", "contradicts"),
     "named_inline_without_doc": (
         _record("    - name: t\n              kind: struct\n              fields: [{name: x, type: u8, doc: X.}]"),
-        "- name: t", "'doc' is a required property"),
+        "- name: t", "missing required key 'doc'"),
     "reserved_anon_prefix": (
         _record("    - {name: _anon1, type: u32, doc: A.}"), "name: _anon1", "reserved"),
 }
