@@ -1,0 +1,591 @@
+"""The struct fast path: decode and encode generated from the model around precompiled ``struct.Struct``s.
+
+For one layout, ``fastslots.slots`` gives every value with its bytes; this module packs
+those reads into as few ``struct.Struct`` formats as possible (one per byte order, more
+only where union views overlap) and writes Python source that shapes the flat tuple into
+exactly the values ``codec.ConstructCodec`` returns, and back. The source is compiled
+once per layout. Nothing from a layout file becomes code: keys and constants enter the
+source only as ``repr()`` literals or through a table of objects, and every name in it
+is one this module makes up.
+
+construct stays the reference. Whenever the fast path meets something it does not
+handle exactly as construct would (a constant that does not match, a wrong length, a
+value of an unexpected type), it hands the call to ``ConstructCodec``, so errors and
+their messages are the reference's. ``FastCodec.flat`` returns the flat tuple itself
+(plus bitfield values) with ``FastCodec.paths`` naming each entry, for checks that
+compare two decodes with ``==`` and explain only a difference.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import arch as archmod
+from .engine import Layout
+from .fastslots import Key, Slot, slots
+from .model import EnumDef, FlagsDef
+from .values import EnumValue, FlagsValue
+
+_INT_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
+_PREFIX = {"little": "<", "big": ">"}
+_CACHE_LIMIT = 256  # flags values kept per flags type; enums keep their defined values
+
+
+class _Defer(Exception):
+    """The fast path cannot vouch for this input: the reference codec answers instead."""
+
+
+# --- typed values, made once --------------------------------------------------------------------
+
+
+class _EnumCache(dict[int, EnumValue]):
+    """Every defined value's EnumValue made once; an undefined value is made on each use."""
+
+    def __init__(self, enum: EnumDef) -> None:
+        super().__init__((v, EnumValue(v, enum)) for _, v in enum.values)
+        self.enum = enum
+
+    def __missing__(self, value: int) -> EnumValue:
+        return EnumValue(value, self.enum)
+
+
+class _FlagsCache(dict[int, FlagsValue]):
+    """FlagsValues as they are met, the first few hundred kept (random images must not grow it)."""
+
+    def __init__(self, flags: FlagsDef) -> None:
+        super().__init__()
+        self.flags = flags
+
+    def __missing__(self, value: int) -> FlagsValue:
+        made = FlagsValue(value, self.flags)
+        if len(self) < _CACHE_LIMIT:
+            self[value] = made
+        return made
+
+
+# --- helpers the generated encoder calls ---------------------------------------------------------
+
+
+def _seq(value: Any, count: int) -> Any:
+    """An array's elements, as construct's Array takes them: exactly ``count`` of them."""
+    if len(value) != count or isinstance(value, (dict, str, bytes)):
+        raise _Defer
+    return value
+
+
+def _exact(value: Any, size: int) -> bytes:
+    """A char array's bytes: construct's Bytes takes exactly its length (anything else goes to it)."""
+    if type(value) is not bytes or len(value) != size:
+        raise _Defer
+    return value
+
+
+def _optional(value: Any, size: int) -> bytes:
+    """Padding and reserved bytes: zeros when not given."""
+    if value is None:
+        return bytes(size)
+    return _exact(value, size)
+
+
+def _const(value: Any, const: Any) -> Any:
+    """construct's Const: builds its own value when given nothing or an equal one, refuses anything else."""
+    if value is None or value is const or value == const:
+        return const
+    raise _Defer
+
+
+def _padding(given: Any, order: str, uncovered: int) -> int:
+    """A bitfield run's padding bits, from its ``_bits_N`` bytes, exactly as the reference rebuilds them."""
+    if isinstance(given, (bytes, bytearray)):
+        return int.from_bytes(given, order) & uncovered  # type: ignore[arg-type]
+    return 0
+
+
+@dataclass(frozen=True)
+class _View:
+    key: str
+    encode: Callable[[Any], bytes]
+    mask: int  # the bits of the union (little-endian integer of its bytes) this view fixes
+
+
+def _union(values: Any, size: int, views: tuple[_View, ...]) -> bytes:
+    """A union's bytes from its views and ``_raw``, by the reference's rules (codec._union_bytes).
+
+    Any disagreement between views defers, so the reference raises its own error.
+    """
+    if not isinstance(values, dict):
+        raise _Defer
+    raw = values.get("_raw")
+    full = (1 << (8 * size)) - 1
+    image = known = 0
+    if raw is not None:
+        image = int.from_bytes(bytes(raw).ljust(size, b"\0")[:size], "little")
+        known = full
+    given = False
+    for view in views:
+        if view.key not in values:
+            continue
+        given = True
+        data = int.from_bytes(view.encode(values[view.key]), "little")
+        if (image ^ data) & known & view.mask:
+            raise _Defer
+        image = (image & ~view.mask) | (data & view.mask)
+        known |= view.mask
+    if raw is None and not given and views and size:
+        raise _Defer
+    return image.to_bytes(size, "little")
+
+
+# --- the generator ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    slot: Slot
+    children: dict[Key, _Node] = field(default_factory=dict)
+
+
+def _tree(flat: tuple[Slot, ...]) -> _Node:
+    nodes: dict[tuple[Key, ...], _Node] = {}
+    root = _Node(flat[0])
+    nodes[()] = root
+    for s in flat[1:]:
+        node = _Node(s)
+        nodes[s.path] = node
+        nodes[s.path[:-1]].children[s.path[-1]] = node
+    return root
+
+
+def _reads(s: Slot) -> bool:
+    return s.role in ("int", "bytes", "bits") or (s.role == "bitfield" and s.word is None)
+
+
+def _code(s: Slot) -> str:
+    """The struct code that reads a slot; bytes of odd integer widths are read as bytes."""
+    if s.role == "bytes" or s.size not in _INT_CODES:
+        return f"{s.size}s"
+    code = _INT_CODES[s.size]
+    return code if s.signed and s.role == "int" else code.upper()
+
+
+def _as_int(s: Slot) -> bool:
+    return s.role != "bytes" and s.size in _INT_CODES
+
+
+@dataclass
+class _Lane:
+    """One struct format: reads in one byte order that do not overlap, gaps skipped with pad bytes."""
+
+    order: str
+    start: int
+    end: int
+    fmt: list[str] = field(default_factory=list)
+    reads: list[Slot] = field(default_factory=list)
+
+    def add(self, s: Slot) -> None:
+        if s.offset > self.end:
+            self.fmt.append(f"{s.offset - self.end}x")
+        self.fmt.append(_code(s))
+        self.reads.append(s)
+        self.end = s.offset + s.size
+
+
+def _lanes(flat: tuple[Slot, ...], native: str) -> list[_Lane]:
+    lanes: list[_Lane] = []
+    for s in flat:
+        if not _reads(s):
+            continue
+        order = s.order if _as_int(s) else None
+        lane = next((ln for ln in lanes if (order is None or ln.order == order) and ln.end <= s.offset), None)
+        if lane is None:
+            lane = _Lane(order or native, s.offset, s.offset)
+            lanes.append(lane)
+        lane.add(s)
+    return lanes
+
+
+class _Source:
+    """Python source being written, with the objects it refers to under names made here."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+        self._ids: dict[int, str] = {}
+        self._n = 0
+
+    def name(self, stem: str) -> str:
+        self._n += 1
+        return f"{stem}{self._n}"
+
+    def obj(self, value: Any, stem: str = "K") -> str:
+        """A name in the generated code for ``value`` (layout data never becomes code itself)."""
+        known = self._ids.get(id(value))
+        if known is not None:
+            return known
+        name = self.name(stem)
+        self.namespace[name] = value
+        self._ids[id(value)] = name
+        return name
+
+    def compile(self, filename: str) -> dict[str, Any]:
+        code = compile("\n".join(self.lines) + "\n", filename, "exec")
+        exec(code, self.namespace)  # the source is ours; layout data reaches it only as literals/objects
+        return self.namespace
+
+
+class _Program:
+    """The generated decode, encode and flat functions of one layout."""
+
+    def __init__(self, layout: Layout, flat: tuple[Slot, ...]) -> None:
+        self.layout = layout
+        self.slots = flat
+        self.native = archmod.get(layout.arch).endian
+        self.src = _Source()
+        self.typed: dict[int, str] = {}
+        self.lanes = _lanes(self.slots, self.native)
+        self.index: dict[tuple[Key, ...], int] = {}
+        self.read_slots: dict[tuple[Key, ...], Slot] = {}
+        for lane in self.lanes:
+            for s in lane.reads:
+                self.index[s.path] = len(self.index)
+                self.read_slots[s.path] = s
+        self.bitfields = [s for s in self.slots if s.role == "bitfield"]
+        self.paths = tuple(s.name for lane in self.lanes for s in lane.reads) + \
+            tuple(s.name for s in self.bitfields)
+        root = _tree(self.slots)
+        self._write_reader()
+        self._write_decode(root)
+        self._write_flat()
+        self._write_encoders(root)
+        ns = self.src.compile(f"<pvabi.fastcodec {layout.name}/{layout.arch}>")
+        self.decode: Callable[[Any], dict[str, Any]] = ns["decode"]
+        self.flat: Callable[[Any], tuple[Any, ...]] = ns["flat"]
+        self.encode: Callable[[Any], bytes] = ns["encode"]
+
+    # decode ------------------------------------------------------------------------------------
+
+    def _write_reader(self) -> None:
+        """``_read(buf)``: the flat tuple of every read, after the length and constant checks."""
+        src = self.src
+        parts = []
+        for lane in self.lanes:
+            s = src.obj(struct.Struct(_PREFIX[lane.order] + "".join(lane.fmt)), "S")
+            parts.append(f"{s}.unpack_from(buf, {lane.start})")
+        src.lines.append("def _read(buf):")
+        src.lines.append(f"    if len(buf) != {self.layout.size}:")
+        src.lines.append("        raise _Defer")
+        src.lines.append(f"    t = {' + '.join(parts) or '()'}")
+        checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.slots
+                  if _reads(s) and s.const is not None]
+        for i in range(0, len(checks), 32):
+            src.lines.append(f"    if {' or '.join(checks[i:i + 32])}:")
+            src.lines.append("        raise _Defer")
+        src.lines.append("    return t")
+        src.namespace["_Defer"] = _Defer
+
+    def _word(self, s: Slot) -> str:
+        """The integer a bitfield's bits are taken from."""
+        word_slot = self.read_slots[s.word if s.word is not None else s.path]
+        read = self.index[word_slot.path]
+        if _as_int(word_slot):
+            return f"t[{read}]"
+        return f"int.from_bytes(t[{read}], {word_slot.order!r})"
+
+    def _bits_value(self, s: Slot) -> str:
+        word = self._word(s)
+        value = f"({word} >> {s.shift} & {(1 << s.width) - 1})"
+        if s.signed:
+            sign = 1 << (s.width - 1)
+            value = f"(({value} ^ {sign}) - {sign})"
+        return value
+
+    def _typed(self, s: Slot) -> str | None:
+        if s.enum is not None:
+            return self._cache(s.enum, _EnumCache)
+        if s.flags is not None:
+            return self._cache(s.flags, _FlagsCache)
+        return None
+
+    def _cache(self, definition: Any, kind: Any) -> str:
+        name = self.typed.get(id(definition))
+        if name is None:
+            name = self.typed[id(definition)] = self.src.obj(kind(definition), "E")
+        return name
+
+    def _value(self, node: _Node) -> str:
+        s = node.slot
+        if s.role in ("struct", "union"):
+            items = ", ".join(f"{k!r}: {self._value(c)}" for k, c in node.children.items())
+            return "{" + items + "}"
+        if s.role == "array":
+            return self._array(node)
+        if s.role == "bitfield":
+            value = self._bits_value(s)
+        elif s.role == "bits":
+            read = f"t[{self.index[s.path]}]"
+            word = read if _as_int(s) else f"int.from_bytes({read}, {s.order!r})"
+            pad = f"({word} & {~s.covered})"
+            zero = self.src.obj(bytes(s.size))
+            return f"({zero} if not {pad} else {pad}.to_bytes({s.size}, {s.order!r}))"
+        else:
+            value = f"t[{self.index[s.path]}]"
+        typed = self._typed(s)
+        return f"{typed}[{value}]" if typed else value
+
+    def _array(self, node: _Node) -> str:
+        kids = list(node.children.values())
+        first = kids[0].slot if kids else None
+        if first is not None and all(k.slot.role == "int" for k in kids):
+            start = self.index[first.path]
+            if [self.index[k.slot.path] for k in kids] == list(range(start, start + len(kids))):
+                typed = self._typed(first)
+                part = f"t[{start}:{start + len(kids)}]"
+                return f"list(map({typed}.__getitem__, {part}))" if typed else f"list({part})"
+        return "[" + ", ".join(self._value(k) for k in kids) + "]"
+
+    def _write_decode(self, root: _Node) -> None:
+        lines = self.src.lines
+        lines.append("def decode(buf):")
+        lines.append("    t = _read(buf)")
+        lines.append(f"    return {self._value(root)}")
+
+    def _write_flat(self) -> None:
+        lines = self.src.lines
+        lines.append("def flat(buf):")
+        lines.append("    t = _read(buf)")
+        if self.bitfields:
+            values = "".join(f"{self._bits_value(s)}, " for s in self.bitfields)
+            lines.append(f"    return t + ({values})")
+        else:
+            lines.append("    return t")
+
+    # encode ------------------------------------------------------------------------------------
+
+    def _write_encoders(self, root: _Node) -> None:
+        for name, helper in (("_seq", _seq), ("_exact", _exact), ("_optional", _optional), ("_const", _const),
+                             ("_padding", _padding), ("_union", _union), ("_View", _View)):
+            self.src.namespace[name] = helper
+        entry = self._encoder(root, root.slot.offset, root.slot.size)
+        self.src.lines.append(f"encode = {entry}")
+
+    def _encoder(self, node: _Node, base: int, size: int) -> str:
+        """A function that encodes ``node``'s value into its ``size`` bytes; returns its name."""
+        name = self.src.name("_enc")
+        body: list[str] = []
+        items: list[tuple[int, int, str, str]] = []  # (offset, size, struct code, argument)
+        self._put(node, "v", body, items)
+        fmt, args, end = [], [], base
+        for offset, width, code, arg in sorted(items, key=lambda it: it[0]):
+            if offset > end:
+                fmt.append(f"{offset - end}x")
+            fmt.append(code)
+            args.append(arg)
+            end = offset + width
+        if base + size > end:
+            fmt.append(f"{base + size - end}x")
+        packer = self.src.obj(struct.Struct(_PREFIX[self.native] + "".join(fmt)), "S")
+        self.src.lines.append(f"def {name}(v):")
+        self.src.lines.extend(f"    {line}" for line in body)
+        self.src.lines.append(f"    return {packer}.pack({', '.join(args)})")
+        return name
+
+    def _bind(self, expr: str, body: list[str]) -> str:
+        local = self.src.name("x")
+        body.append(f"{local} = {expr}")
+        return local
+
+    def _put(self, node: _Node, value: str, body: list[str], items: list[tuple[int, int, str, str]]) -> None:
+        """Append what encodes ``node`` (whose value is the expression ``value``) to ``items``."""
+        s = node.slot
+        if s.role == "struct":
+            for key, child in node.children.items():
+                c = child.slot
+                if c.role == "bitfield":
+                    continue  # written with its run's word
+                if c.role == "bits":
+                    self._put_word(node, child, value, items)
+                    continue
+                if c.optional or c.const is not None:
+                    got = f"{value}.get({key!r})"
+                else:
+                    got = f"{value}[{key!r}]"
+                self._put(child, self._bind(got, body) if c.role in ("struct", "array") else got, body, items)
+        elif s.role == "union":
+            views = []
+            for key, child in node.children.items():
+                if key == "_raw":
+                    continue
+                mask = self._view_mask(child.slot, s.offset)
+                views.append(_View(str(key), self._ns_fn(self._encoder(child, s.offset, child.slot.size)), mask))
+            arg = f"_union({value}, {s.size}, {self.src.obj(tuple(views))})"
+            items.append((s.offset, s.size, f"{s.size}s", arg))
+        elif s.role == "array":
+            seq = f"_const({value}, {self.src.obj(s.const)})" if s.const is not None else f"_seq({value}, {s.count})"
+            local = self._bind(seq, body)
+            kids = list(node.children.values())
+            if kids and all(k.slot.role == "int" and _as_int(k.slot) and k.slot.order == self.native for k in kids):
+                code = _code(kids[0].slot)
+                items.append((s.offset, s.size, f"{len(kids)}{code}" if code not in "sx" else code, f"*{local}"))
+                return
+            for i, child in enumerate(kids):
+                got = f"{local}[{i}]"
+                self._put(child, self._bind(got, body) if child.slot.role in ("struct", "array") else got,
+                          body, items)
+        elif s.role == "bitfield":  # a bitfield viewed alone (a union member)
+            arg = f"(({value} & {(1 << s.width) - 1}) << {s.shift}).to_bytes({s.size}, {s.order!r})"
+            items.append((s.offset, s.size, f"{s.size}s", arg))
+        elif s.role == "bytes":
+            if s.const is not None:
+                arg = f"_const({value}, {self.src.obj(s.const)})"
+            elif s.optional:
+                arg = f"_optional({value}, {s.size})"
+            else:
+                arg = f"_exact({value}, {s.size})"
+            items.append((s.offset, s.size, f"{s.size}s", arg))
+        else:
+            self._put_int(s, value, items)
+
+    def _put_int(self, s: Slot, value: str, items: list[tuple[int, int, str, str]]) -> None:
+        if s.const is not None:
+            value = f"_const({value}, {s.const!r})"
+        if _as_int(s) and s.order == self.native:
+            items.append((s.offset, s.size, _code(s), value))
+        else:  # the other byte order: as bytes, so one struct format serves the whole layout
+            arg = f"{value}.to_bytes({s.size}, {s.order!r}, signed={s.signed})"
+            items.append((s.offset, s.size, f"{s.size}s", arg))
+
+    def _put_word(self, record: _Node, run: _Node, value: str, items: list[tuple[int, int, str, str]]) -> None:
+        s = run.slot
+        parts = [f"_padding({value}.get({s.path[-1]!r}), {s.order!r}, {~s.covered})"]
+        for key, child in record.children.items():
+            c = child.slot
+            if c.role == "bitfield" and c.word == s.path:
+                parts.append(f"(({value}.get({key!r}, 0) & {(1 << c.width) - 1}) << {c.shift})")
+        word = " | ".join(parts)
+        if _as_int(s) and s.order == self.native:
+            items.append((s.offset, s.size, _code(s), word))
+        else:
+            items.append((s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {s.order!r})"))
+
+    def _ns_fn(self, name: str) -> Callable[[Any], bytes]:
+        """A generated function by name, for a table: compiled with the rest, looked up when called."""
+        namespace = self.src.namespace
+        return lambda v: namespace[name](v)  # type: ignore[no-any-return]
+
+    def _view_mask(self, s: Slot, base: int) -> int:
+        if s.role == "bitfield":
+            mask = ((1 << s.width) - 1) << s.shift
+            return int.from_bytes(mask.to_bytes(s.size, s.order), "little")  # type: ignore[arg-type]
+        return (1 << (8 * s.size)) - 1
+
+
+_PROGRAMS: dict[int, tuple[Layout, _Program | None]] = {}
+_PROGRAMS_LIMIT = 4096
+
+
+def _program(layout: Layout) -> _Program | None:
+    """The compiled fast path of a layout, or None when it cannot express it (cached by identity:
+    layouts are immutable, and hashing one walks its whole tree)."""
+    found = _PROGRAMS.get(id(layout))
+    if found is not None and found[0] is layout:
+        return found[1]
+    flat = slots(layout)
+    program = None
+    if _expressible(flat):
+        try:
+            program = _Program(layout, flat)
+        except (SyntaxError, RecursionError, MemoryError):
+            program = None  # nested past what Python compiles: construct serves it
+    if len(_PROGRAMS) >= _PROGRAMS_LIMIT:
+        _PROGRAMS.clear()
+    _PROGRAMS[id(layout)] = (layout, program)  # the layout is kept alive, so its id stays its own
+    return program
+
+
+def _expressible(flat: tuple[Slot, ...]) -> bool:
+    # construct compares a constant enum field's name string to the number and never matches;
+    # the reference's behaviour there is its own, so leave such layouts to it.
+    return not any(s.enum is not None and s.const is not None for s in flat)
+
+
+def supports(layout: Layout) -> bool:
+    """Whether the fast path decodes and encodes ``layout`` itself (otherwise FastCodec defers to construct)."""
+    return _program(layout) is not None
+
+
+class FastCodec:
+    """Decode and encode like ``ConstructCodec``, through generated ``struct`` code.
+
+    ``decode``/``encode`` return what ``ConstructCodec.parse``/``build`` return, and raise
+    what they raise (by calling them for any input the fast path does not take itself).
+    ``deferred`` counts those calls.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._program = _program(layout)
+        self._reference: Any = None
+        self.deferred = 0
+        if self._program is not None:
+            self.paths: tuple[str, ...] = self._program.paths
+            self._decode = self._program.decode
+            self._encode = self._program.encode
+            self._flat = self._program.flat
+
+    @property
+    def reference(self) -> Any:
+        """The construct codec this one defers to (built on first need: compiling it is slow)."""
+        if self._reference is None:
+            from .codec import ConstructCodec
+
+            self._reference = ConstructCodec(self.layout)
+        return self._reference
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        if self._program is not None:
+            try:
+                return self._decode(data)
+            except Exception:  # anything unusual: the reference decides, and words the error
+                pass
+        self.deferred += 1
+        return self.reference.parse(data)  # type: ignore[no-any-return]
+
+    def encode(self, values: dict[str, Any]) -> bytes:
+        if self._program is not None:
+            try:
+                return self._encode(values)
+            except Exception:
+                pass
+        self.deferred += 1
+        return self.reference.build(values)  # type: ignore[no-any-return]
+
+    def flat(self, data: bytes) -> tuple[Any, ...]:
+        """Every read of ``data`` as one flat tuple (raw integers and bytes, then bitfield values).
+
+        ``paths[i]`` names entry ``i``. Two images decode alike exactly when their flat tuples
+        are equal. An image ``decode`` refuses raises the same error here.
+        """
+        if self._program is not None:
+            try:
+                return self._flat(data)
+            except Exception:
+                pass
+        self.reference.parse(data)  # raises the reference's error for a bad image
+        raise ValueError(f"{self.layout.name}: the fast path cannot express this layout; no flat form")
+
+
+def fast_codec(layout: Layout) -> FastCodec:
+    """A FastCodec for ``layout``, shared by every caller (cached like the compiled program)."""
+    found = _CODECS.get(id(layout))
+    if found is not None and found.layout is layout:
+        return found
+    if len(_CODECS) >= _PROGRAMS_LIMIT:
+        _CODECS.clear()
+    codec = _CODECS[id(layout)] = FastCodec(layout)
+    return codec
+
+
+_CODECS: dict[int, FastCodec] = {}
