@@ -21,13 +21,16 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import arch as archmod
 from .engine import Layout
 from .fastslots import Key, Slot, slots
 from .model import EnumDef, FlagsDef
 from .values import EnumValue, FlagsValue
+
+if TYPE_CHECKING:
+    from .codec import ConstructCodec
 
 _INT_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
 _PREFIX = {"little": "<", "big": ">"}
@@ -253,8 +256,9 @@ class _Program:
                 self.index[s.path] = len(self.index)
                 self.read_slots[s.path] = s
         self.bitfields = [s for s in self.slots if s.role == "bitfield"]
-        self.paths = tuple(s.name for lane in self.lanes for s in lane.reads) + \
-            tuple(s.name for s in self.bitfields)
+        # A bitfield viewed alone in a union reads its own bytes: that read is its "@word", its value comes later.
+        self.paths = tuple(s.name + ("@word" if s.role == "bitfield" else "") for lane in self.lanes
+                           for s in lane.reads) + tuple(s.name for s in self.bitfields)
         root = _tree(self.slots)
         self._write_reader()
         self._write_decode(root)
@@ -408,10 +412,8 @@ class _Program:
                 if c.role == "bits":
                     self._put_word(node, child, value, items)
                     continue
-                if c.optional or c.const is not None:
-                    got = f"{value}.get({key!r})"
-                else:
-                    got = f"{value}[{key!r}]"
+                # construct fills in what has a default (padding, reserved, constants); the rest must be given
+                got = f"{value}.get({key!r})" if c.optional or c.const is not None else f"{value}[{key!r}]"
                 self._put(child, self._bind(got, body) if c.role in ("struct", "array") else got, body, items)
         elif s.role == "union":
             views = []
@@ -473,12 +475,12 @@ class _Program:
     def _ns_fn(self, name: str) -> Callable[[Any], bytes]:
         """A generated function by name, for a table: compiled with the rest, looked up when called."""
         namespace = self.src.namespace
-        return lambda v: namespace[name](v)  # type: ignore[no-any-return]
+        return lambda v: namespace[name](v)
 
     def _view_mask(self, s: Slot, base: int) -> int:
         if s.role == "bitfield":
             mask = ((1 << s.width) - 1) << s.shift
-            return int.from_bytes(mask.to_bytes(s.size, s.order), "little")  # type: ignore[arg-type]
+            return int.from_bytes(mask.to_bytes(s.size, s.order), "little")
         return (1 << (8 * s.size)) - 1
 
 
@@ -527,7 +529,7 @@ class FastCodec:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self._program = _program(layout)
-        self._reference: Any = None
+        self._reference: ConstructCodec | None = None
         self.deferred = 0
         if self._program is not None:
             self.paths: tuple[str, ...] = self._program.paths
@@ -536,7 +538,7 @@ class FastCodec:
             self._flat = self._program.flat
 
     @property
-    def reference(self) -> Any:
+    def reference(self) -> ConstructCodec:
         """The construct codec this one defers to (built on first need: compiling it is slow)."""
         if self._reference is None:
             from .codec import ConstructCodec
@@ -551,7 +553,7 @@ class FastCodec:
             except Exception:  # anything unusual: the reference decides, and words the error
                 pass
         self.deferred += 1
-        return self.reference.parse(data)  # type: ignore[no-any-return]
+        return self.reference.parse(data)
 
     def encode(self, values: dict[str, Any]) -> bytes:
         if self._program is not None:
@@ -560,7 +562,7 @@ class FastCodec:
             except Exception:
                 pass
         self.deferred += 1
-        return self.reference.build(values)  # type: ignore[no-any-return]
+        return self.reference.build(values)
 
     def flat(self, data: bytes) -> tuple[Any, ...]:
         """Every read of ``data`` as one flat tuple (raw integers and bytes, then bitfield values).
