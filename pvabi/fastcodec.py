@@ -18,6 +18,7 @@ compare two decodes with ``==`` and explain only a difference.
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,20 +80,6 @@ def _seq(value: Any, count: int) -> Any:
     return value
 
 
-def _exact(value: Any, size: int) -> bytes:
-    """A char array's bytes: construct's Bytes takes exactly its length (anything else goes to it)."""
-    if type(value) is not bytes or len(value) != size:
-        raise _Defer
-    return value
-
-
-def _optional(value: Any, size: int) -> bytes:
-    """Padding and reserved bytes: zeros when not given."""
-    if value is None:
-        return bytes(size)
-    return _exact(value, size)
-
-
 def _const(value: Any, const: Any) -> Any:
     """construct's Const: builds its own value when given nothing or an equal one, refuses anything else."""
     if value is None or value is const or value == const:
@@ -105,6 +92,18 @@ def _padding(given: Any, order: str, uncovered: int) -> int:
     if isinstance(given, (bytes, bytearray)):
         return int.from_bytes(given, order) & uncovered  # type: ignore[arg-type]
     return 0
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One argument of a generated encoder's ``pack``: where it goes and the expression that gives it."""
+
+    offset: int
+    size: int
+    code: str
+    arg: str
+    sized: bool = False  # bytes struct would pad or cut: their length is checked
+    width: int = 1  # values it stands for in the argument list (a starred array: its elements)
 
 
 @dataclass(frozen=True)
@@ -369,7 +368,7 @@ class _Program:
     # encode ------------------------------------------------------------------------------------
 
     def _write_encoders(self, root: _Node) -> None:
-        for name, helper in (("_seq", _seq), ("_exact", _exact), ("_optional", _optional), ("_const", _const),
+        for name, helper in (("_seq", _seq), ("_const", _const),
                              ("_padding", _padding), ("_union", _union), ("_View", _View)):
             self.src.namespace[name] = helper
         entry = self._encoder(root, root.slot.offset, root.slot.size)
@@ -379,21 +378,36 @@ class _Program:
         """A function that encodes ``node``'s value into its ``size`` bytes; returns its name."""
         name = self.src.name("_enc")
         body: list[str] = []
-        items: list[tuple[int, int, str, str]] = []  # (offset, size, struct code, argument)
+        items: list[_Item] = []
         self._put(node, "v", body, items)
-        fmt, args, end = [], [], base
-        for offset, width, code, arg in sorted(items, key=lambda it: it[0]):
-            if offset > end:
-                fmt.append(f"{offset - end}x")
-            fmt.append(code)
-            args.append(arg)
-            end = offset + width
+        fmt, args, sized, end, position = [], [], [], base, 0
+        for item in sorted(items, key=lambda it: it.offset):
+            if item.offset > end:
+                fmt.append(f"{item.offset - end}x")
+            fmt.append(item.code)
+            if item.sized:
+                sized.append((position, item.size))
+            args.append(item.arg)
+            position += item.width
+            end = item.offset + item.size
         if base + size > end:
             fmt.append(f"{base + size - end}x")
         packer = self.src.obj(struct.Struct(_PREFIX[self.native] + "".join(fmt)), "S")
-        self.src.lines.append(f"def {name}(v):")
-        self.src.lines.extend(f"    {line}" for line in body)
-        self.src.lines.append(f"    return {packer}.pack({', '.join(args)})")
+        lines = self.src.lines
+        lines.append(f"def {name}(v):")
+        lines.extend(f"    {line}" for line in body)
+        if not sized:
+            lines.append(f"    return {packer}.pack({', '.join(args)})")
+            return name
+        # struct pads or cuts bytes to their width where construct refuses a wrong length: check
+        # every length at once (C loops), rather than one call per padding or reserved field.
+        lines.append(f"    a = ({', '.join(args)},)")
+        pick = self.src.obj(operator.itemgetter(*(i for i, _ in sized)), "G")
+        lengths = self.src.obj(tuple(n for _, n in sized), "N")
+        got = f"tuple(map(len, {pick}(a)))" if len(sized) > 1 else f"(len({pick}(a)),)"
+        lines.append(f"    if {got} != {lengths}:")
+        lines.append("        raise _Defer")
+        lines.append(f"    return {packer}.pack(*a)")
         return name
 
     def _bind(self, expr: str, body: list[str]) -> str:
@@ -401,7 +415,7 @@ class _Program:
         body.append(f"{local} = {expr}")
         return local
 
-    def _put(self, node: _Node, value: str, body: list[str], items: list[tuple[int, int, str, str]]) -> None:
+    def _put(self, node: _Node, value: str, body: list[str], items: list[_Item]) -> None:
         """Append what encodes ``node`` (whose value is the expression ``value``) to ``items``."""
         s = node.slot
         if s.role == "struct":
@@ -413,7 +427,10 @@ class _Program:
                     self._put_word(node, child, value, items)
                     continue
                 # construct fills in what has a default (padding, reserved, constants); the rest must be given
-                got = f"{value}.get({key!r})" if c.optional or c.const is not None else f"{value}[{key!r}]"
+                if c.optional:  # construct's Default: left out (or None), it is zeros
+                    got = f"{value}.get({key!r}, {self.src.obj(bytes(c.size))})"
+                else:
+                    got = f"{value}.get({key!r})" if c.const is not None else f"{value}[{key!r}]"
                 self._put(child, self._bind(got, body) if c.role in ("struct", "array") else got, body, items)
         elif s.role == "union":
             views = []
@@ -423,14 +440,14 @@ class _Program:
                 mask = self._view_mask(child.slot, s.offset)
                 views.append(_View(str(key), self._ns_fn(self._encoder(child, s.offset, child.slot.size)), mask))
             arg = f"_union({value}, {s.size}, {self.src.obj(tuple(views))})"
-            items.append((s.offset, s.size, f"{s.size}s", arg))
+            items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
         elif s.role == "array":
             seq = f"_const({value}, {self.src.obj(s.const)})" if s.const is not None else f"_seq({value}, {s.count})"
             local = self._bind(seq, body)
             kids = list(node.children.values())
             if kids and all(k.slot.role == "int" and _as_int(k.slot) and k.slot.order == self.native for k in kids):
                 code = _code(kids[0].slot)
-                items.append((s.offset, s.size, f"{len(kids)}{code}" if code not in "sx" else code, f"*{local}"))
+                items.append(_Item(s.offset, s.size, f"{len(kids)}{code}", f"*{local}", width=len(kids)))
                 return
             for i, child in enumerate(kids):
                 got = f"{local}[{i}]"
@@ -438,28 +455,25 @@ class _Program:
                           body, items)
         elif s.role == "bitfield":  # a bitfield viewed alone (a union member)
             arg = f"(({value} & {(1 << s.width) - 1}) << {s.shift}).to_bytes({s.size}, {s.order!r})"
-            items.append((s.offset, s.size, f"{s.size}s", arg))
+            items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
         elif s.role == "bytes":
             if s.const is not None:
-                arg = f"_const({value}, {self.src.obj(s.const)})"
-            elif s.optional:
-                arg = f"_optional({value}, {s.size})"
+                items.append(_Item(s.offset, s.size, f"{s.size}s", f"_const({value}, {self.src.obj(s.const)})"))
             else:
-                arg = f"_exact({value}, {s.size})"
-            items.append((s.offset, s.size, f"{s.size}s", arg))
+                items.append(_Item(s.offset, s.size, f"{s.size}s", value, sized=True))
         else:
             self._put_int(s, value, items)
 
-    def _put_int(self, s: Slot, value: str, items: list[tuple[int, int, str, str]]) -> None:
+    def _put_int(self, s: Slot, value: str, items: list[_Item]) -> None:
         if s.const is not None:
             value = f"_const({value}, {s.const!r})"
         if _as_int(s) and s.order == self.native:
-            items.append((s.offset, s.size, _code(s), value))
+            items.append(_Item(s.offset, s.size, _code(s), value))
         else:  # the other byte order: as bytes, so one struct format serves the whole layout
             arg = f"{value}.to_bytes({s.size}, {s.order!r}, signed={s.signed})"
-            items.append((s.offset, s.size, f"{s.size}s", arg))
+            items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
 
-    def _put_word(self, record: _Node, run: _Node, value: str, items: list[tuple[int, int, str, str]]) -> None:
+    def _put_word(self, record: _Node, run: _Node, value: str, items: list[_Item]) -> None:
         s = run.slot
         parts = [f"_padding({value}.get({s.path[-1]!r}), {s.order!r}, {~s.covered})"]
         for key, child in record.children.items():
@@ -468,9 +482,9 @@ class _Program:
                 parts.append(f"(({value}.get({key!r}, 0) & {(1 << c.width) - 1}) << {c.shift})")
         word = " | ".join(parts)
         if _as_int(s) and s.order == self.native:
-            items.append((s.offset, s.size, _code(s), word))
+            items.append(_Item(s.offset, s.size, _code(s), word))
         else:
-            items.append((s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {s.order!r})"))
+            items.append(_Item(s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {s.order!r})"))
 
     def _ns_fn(self, name: str) -> Callable[[Any], bytes]:
         """A generated function by name, for a table: compiled with the rest, looked up when called."""
