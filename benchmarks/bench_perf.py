@@ -262,10 +262,8 @@ def table(all_rows: list[Row]) -> list[str]:
         if base is None:
             lines.append(f"{r.what:<56} {_fmt(r, r.median):>12} {'(baseline)':>12}")
             continue
-        if r.unit == "ms":
-            ratio = f"+{(r.median - base.median) * 1e3:.0f} ms"
-        else:
-            ratio = f"{r.median / base.median:.2f}x"
+        # processes: what pvabi adds to an interpreter's start; everything else: a multiple
+        ratio = f"+{(r.median - base.median) * 1e3:.0f} ms" if r.unit == "ms" else f"{r.median / base.median:.2f}x"
         met = "" if r.limit is None else ("yes" if r.limit(r.median, base.median) else "NO")
         lines.append(f"{r.what:<56} {_fmt(r, r.median):>12} {_fmt(base, base.median):>12} {ratio:>9}  "
                      f"{r.target:<12} {met}")

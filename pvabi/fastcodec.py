@@ -144,6 +144,13 @@ def _union(values: Any, size: int, views: tuple[_View, ...]) -> bytes:
 # --- the generator ------------------------------------------------------------------------------
 
 
+def _lit(text: object) -> str:
+    """A key or byte order as a string literal in generated source: only a plain ``str`` gets there."""
+    if type(text) is not str:
+        raise TypeError(f"not a plain string: {text!r}")
+    return repr(text)
+
+
 @dataclass
 class _Node:
     slot: Slot
@@ -295,7 +302,7 @@ class _Program:
         read = self.index[word_slot.path]
         if _as_int(word_slot):
             return f"t[{read}]"
-        return f"int.from_bytes(t[{read}], {word_slot.order!r})"
+        return f"int.from_bytes(t[{read}], {_lit(word_slot.order)})"
 
     def _bits_value(self, s: Slot) -> str:
         word = self._word(s)
@@ -321,7 +328,7 @@ class _Program:
     def _value(self, node: _Node) -> str:
         s = node.slot
         if s.role in ("struct", "union"):
-            items = ", ".join(f"{k!r}: {self._value(c)}" for k, c in node.children.items())
+            items = ", ".join(f"{_lit(k)}: {self._value(c)}" for k, c in node.children.items())
             return "{" + items + "}"
         if s.role == "array":
             return self._array(node)
@@ -329,10 +336,10 @@ class _Program:
             value = self._bits_value(s)
         elif s.role == "bits":
             read = f"t[{self.index[s.path]}]"
-            word = read if _as_int(s) else f"int.from_bytes({read}, {s.order!r})"
+            word = read if _as_int(s) else f"int.from_bytes({read}, {_lit(s.order)})"
             pad = f"({word} & {~s.covered})"
             zero = self.src.obj(bytes(s.size))
-            return f"({zero} if not {pad} else {pad}.to_bytes({s.size}, {s.order!r}))"
+            return f"({zero} if not {pad} else {pad}.to_bytes({s.size}, {_lit(s.order)}))"
         else:
             value = f"t[{self.index[s.path]}]"
         typed = self._typed(s)
@@ -428,9 +435,9 @@ class _Program:
                     continue
                 # construct fills in what has a default (padding, reserved, constants); the rest must be given
                 if c.optional:  # construct's Default: left out (or None), it is zeros
-                    got = f"{value}.get({key!r}, {self.src.obj(bytes(c.size))})"
+                    got = f"{value}.get({_lit(key)}, {self.src.obj(bytes(c.size))})"
                 else:
-                    got = f"{value}.get({key!r})" if c.const is not None else f"{value}[{key!r}]"
+                    got = f"{value}.get({_lit(key)})" if c.const is not None else f"{value}[{_lit(key)}]"
                 self._put(child, self._bind(got, body) if c.role in ("struct", "array") else got, body, items)
         elif s.role == "union":
             views = []
@@ -454,7 +461,7 @@ class _Program:
                 self._put(child, self._bind(got, body) if child.slot.role in ("struct", "array") else got,
                           body, items)
         elif s.role == "bitfield":  # a bitfield viewed alone (a union member)
-            arg = f"(({value} & {(1 << s.width) - 1}) << {s.shift}).to_bytes({s.size}, {s.order!r})"
+            arg = f"(({value} & {(1 << s.width) - 1}) << {s.shift}).to_bytes({s.size}, {_lit(s.order)})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
         elif s.role == "bytes":
             if s.const is not None:
@@ -466,25 +473,25 @@ class _Program:
 
     def _put_int(self, s: Slot, value: str, items: list[_Item]) -> None:
         if s.const is not None:
-            value = f"_const({value}, {s.const!r})"
+            value = f"_const({value}, {self.src.obj(s.const)})"
         if _as_int(s) and s.order == self.native:
             items.append(_Item(s.offset, s.size, _code(s), value))
         else:  # the other byte order: as bytes, so one struct format serves the whole layout
-            arg = f"{value}.to_bytes({s.size}, {s.order!r}, signed={s.signed})"
+            arg = f"{value}.to_bytes({s.size}, {_lit(s.order)}, signed={bool(s.signed)})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
 
     def _put_word(self, record: _Node, run: _Node, value: str, items: list[_Item]) -> None:
         s = run.slot
-        parts = [f"_padding({value}.get({s.path[-1]!r}), {s.order!r}, {~s.covered})"]
+        parts = [f"_padding({value}.get({_lit(s.path[-1])}), {_lit(s.order)}, {~s.covered})"]
         for key, child in record.children.items():
             c = child.slot
             if c.role == "bitfield" and c.word == s.path:
-                parts.append(f"(({value}.get({key!r}, 0) & {(1 << c.width) - 1}) << {c.shift})")
+                parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
         word = " | ".join(parts)
         if _as_int(s) and s.order == self.native:
             items.append(_Item(s.offset, s.size, _code(s), word))
         else:
-            items.append(_Item(s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {s.order!r})"))
+            items.append(_Item(s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {_lit(s.order)})"))
 
     def _ns_fn(self, name: str) -> Callable[[Any], bytes]:
         """A generated function by name, for a table: compiled with the rest, looked up when called."""
@@ -513,8 +520,8 @@ def _program(layout: Layout) -> _Program | None:
     if _expressible(flat):
         try:
             program = _Program(layout, flat)
-        except (SyntaxError, RecursionError, MemoryError):
-            program = None  # nested past what Python compiles: construct serves it
+        except (SyntaxError, RecursionError, MemoryError, TypeError):
+            program = None  # nested past what Python compiles, or not plain data: construct serves it
     if len(_PROGRAMS) >= _PROGRAMS_LIMIT:
         _PROGRAMS.clear()
     _PROGRAMS[id(layout)] = (layout, program)  # the layout is kept alive, so its id stays its own
