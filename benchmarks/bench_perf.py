@@ -275,6 +275,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds; each figure is their median")
     ap.add_argument("--quick", action="store_true", help="fewer calls per sample (a smoke run)")
     ap.add_argument("--out", type=Path, help="also write the result table to this file")
+    ap.add_argument("--note", default="", help="a line for the header (what else the machine was doing)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         all_rows = rows(Path(tmp), args.quick)
@@ -287,6 +288,7 @@ def main() -> None:
         f"host {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"construct {'.'.join(map(str, construct.version))}",
         f"medians of {args.rounds} interleaved rounds; load average at the end {load1:.2f} (5 min {load5:.2f})",
+        *([f"note: {args.note}"] if args.note else []),
     ]
     text = "\n".join([*header, "", *table(all_rows)]) + "\n"
     print(text, end="")

@@ -184,6 +184,11 @@ def _as_int(s: Slot) -> bool:
     return s.role != "bytes" and s.size in _INT_CODES
 
 
+def _order(s: Slot) -> str | None:
+    """The byte order a slot's struct format needs (None: any, for bytes and single bytes)."""
+    return s.order if _as_int(s) and s.size > 1 else None
+
+
 @dataclass
 class _Lane:
     """One struct format: reads in one byte order that do not overlap, gaps skipped with pad bytes."""
@@ -207,7 +212,7 @@ def _lanes(flat: tuple[Slot, ...], native: str) -> list[_Lane]:
     for s in flat:
         if not _reads(s):
             continue
-        order = s.order if _as_int(s) else None
+        order = _order(s)
         lane = next((ln for ln in lanes if (order is None or ln.order == order) and ln.end <= s.offset), None)
         if lane is None:
             lane = _Lane(order or native, s.offset, s.offset)
@@ -254,6 +259,7 @@ class _Program:
         self.native = archmod.get(layout.arch).endian
         self.src = _Source()
         self.typed: dict[int, str] = {}
+        self.read: list[str] = []
         self.lanes = _lanes(self.slots, self.native)
         self.index: dict[tuple[Key, ...], int] = {}
         self.read_slots: dict[tuple[Key, ...], Slot] = {}
@@ -278,22 +284,22 @@ class _Program:
     # decode ------------------------------------------------------------------------------------
 
     def _write_reader(self) -> None:
-        """``_read(buf)``: the flat tuple of every read, after the length and constant checks."""
+        """The lines that set ``t`` to the flat tuple of every read, after the length and constant checks
+        (written into each function that reads: a call less per image)."""
         src = self.src
         parts = []
         for lane in self.lanes:
             s = src.obj(struct.Struct(_PREFIX[lane.order] + "".join(lane.fmt)), "S")
             parts.append(f"{s}.unpack_from(buf, {lane.start})")
-        src.lines.append("def _read(buf):")
-        src.lines.append(f"    if len(buf) != {self.layout.size}:")
-        src.lines.append("        raise _Defer")
-        src.lines.append(f"    t = {' + '.join(parts) or '()'}")
+        read = [f"    if len(buf) != {self.layout.size}:",
+                "        raise _Defer",
+                f"    t = {' + '.join(parts) or '()'}"]
         checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.slots
                   if _reads(s) and s.const is not None]
         for i in range(0, len(checks), 32):
-            src.lines.append(f"    if {' or '.join(checks[i:i + 32])}:")
-            src.lines.append("        raise _Defer")
-        src.lines.append("    return t")
+            read.append(f"    if {' or '.join(checks[i:i + 32])}:")
+            read.append("        raise _Defer")
+        self.read = read
         src.namespace["_Defer"] = _Defer
 
     def _word(self, s: Slot) -> str:
@@ -359,13 +365,13 @@ class _Program:
     def _write_decode(self, root: _Node) -> None:
         lines = self.src.lines
         lines.append("def decode(buf):")
-        lines.append("    t = _read(buf)")
+        lines.extend(self.read)
         lines.append(f"    return {self._value(root)}")
 
     def _write_flat(self) -> None:
         lines = self.src.lines
         lines.append("def flat(buf):")
-        lines.append("    t = _read(buf)")
+        lines.extend(self.read)
         if self.bitfields:
             values = "".join(f"{self._bits_value(s)}, " for s in self.bitfields)
             lines.append(f"    return t + ({values})")
@@ -452,7 +458,8 @@ class _Program:
             seq = f"_const({value}, {self.src.obj(s.const)})" if s.const is not None else f"_seq({value}, {s.count})"
             local = self._bind(seq, body)
             kids = list(node.children.values())
-            if kids and all(k.slot.role == "int" and _as_int(k.slot) and k.slot.order == self.native for k in kids):
+            if kids and all(k.slot.role == "int" and _as_int(k.slot) and _order(k.slot) in (None, self.native)
+                            for k in kids):
                 code = _code(kids[0].slot)
                 items.append(_Item(s.offset, s.size, f"{len(kids)}{code}", f"*{local}", width=len(kids)))
                 return
@@ -474,7 +481,7 @@ class _Program:
     def _put_int(self, s: Slot, value: str, items: list[_Item]) -> None:
         if s.const is not None:
             value = f"_const({value}, {self.src.obj(s.const)})"
-        if _as_int(s) and s.order == self.native:
+        if _as_int(s) and _order(s) in (None, self.native):
             items.append(_Item(s.offset, s.size, _code(s), value))
         else:  # the other byte order: as bytes, so one struct format serves the whole layout
             arg = f"{value}.to_bytes({s.size}, {_lit(s.order)}, signed={bool(s.signed)})"
@@ -488,7 +495,7 @@ class _Program:
             if c.role == "bitfield" and c.word == s.path:
                 parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
         word = " | ".join(parts)
-        if _as_int(s) and s.order == self.native:
+        if _as_int(s) and _order(s) in (None, self.native):
             items.append(_Item(s.offset, s.size, _code(s), word))
         else:
             items.append(_Item(s.offset, s.size, f"{s.size}s", f"({word}).to_bytes({s.size}, {_lit(s.order)})"))
