@@ -75,19 +75,24 @@ def _record(layout: Layout, base: int, path: tuple[Key, ...], out: list[Slot]) -
             _view(m, base, (*path, m.name), out)
         return
     out.append(Slot(path, "struct", base, layout.size))
-    # The same order as constructs.layout_construct, whose keys today's values follow.
-    holes = {h.offset: h for h in layout.holes}
+    # The same order as constructs.layout_construct, whose keys today's values follow: each padding
+    # hole before the first member past it, the tail at the end. Holes are in offset order, so one
+    # pass over them does it (a search per member was quadratic in a struct of a thousand fields).
+    inner = sorted((h for h in layout.holes if not h.tail), key=lambda h: h.offset)
+    tail = [h for h in layout.holes if h.tail]
     runs = {run.members[0].name: run for run in layout.bit_runs}
+    next_hole = 0
     for m in layout.members:
-        for h in [h for off, h in holes.items() if off < m.offset and not h.tail]:
+        while next_hole < len(inner) and inner[next_hole].offset < m.offset:
+            h = inner[next_hole]
             out.append(Slot((*path, hole_key(h.offset)), "bytes", base + h.offset, h.size, optional=True))
-            del holes[h.offset]
+            next_hole += 1
         if m.bitfield is not None:
             if m.name in runs:
                 _run(runs[m.name], base, path, out)
             continue
         _member(m, m.rtype, base + m.offset, (*path, m.name), out, m.field.const)
-    for h in holes.values():
+    for h in inner[next_hole:] + tail:
         out.append(Slot((*path, hole_key(h.offset)), "bytes", base + h.offset, h.size, optional=True))
 
 
