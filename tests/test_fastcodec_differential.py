@@ -25,7 +25,7 @@ from pvabi.abiroot import load
 from pvabi.codec import ConstructCodec
 from pvabi.engine import Layout, Resolver
 from pvabi.errors import DecodeError
-from pvabi.fastcodec import FastCodec, fast_codec, supports
+from pvabi.fastcodec import FastCodec, _FlagsCache, fast_codec, supports
 from pvabi.loader import load_abi
 from pvabi.values import EnumValue, FlagsValue, from_json, to_json
 from pvabi.versions import VersionIndex
@@ -225,3 +225,40 @@ def test_enum_and_flags_values_are_shared_not_remade() -> None:
     a = fast.decode(image)["time"]["flags"]
     b = fast.decode(image)["time"]["flags"]
     assert isinstance(a, FlagsValue) and a is b
+
+
+def test_flags_cache_stays_bounded_on_random_images() -> None:
+    layout = _layout("vcpu_time_info")
+    flags_def = next(m.flags for m in layout.members if m.flags is not None)
+    cache = _FlagsCache(flags_def)
+    for value in range(0, 1 << 16, 7):  # far more values than a cache should keep
+        made = cache[value]
+        assert isinstance(made, FlagsValue) and int(made) == value
+        assert made.names == FlagsValue(value, flags_def).names
+    assert 0 < len(cache) <= 256
+
+
+CONSTANT_ENUM = """\
+meta: {id: ce, doc: An enum field that is also a constant.}
+types:
+  mode: {kind: enum, doc: A mode., values: {OFF: 0, ON: 1}}
+  ce:
+    kind: struct
+    doc: Constant enum.
+    fields:
+      - {name: m, type: u8, enum: mode, const: 1, doc: Always on.}
+      - {name: x, type: u8, doc: Anything.}
+"""
+
+
+def test_a_layout_the_fast_path_leaves_to_construct(tmp_path: Path) -> None:
+    # construct compares a constant enum field's decoded name to the number and never matches,
+    # so such a layout never decodes; the fast path does not guess otherwise: construct answers.
+    (tmp_path / "ce.yaml").write_text(CONSTANT_ENUM, "utf-8")
+    layout = Resolver(load_abi(tmp_path), "x86_64").layout("ce")
+    assert not supports(layout)
+    fast = FastCodec(layout)
+    same_error(lambda: fast.decode(b"\x01\x02"), lambda: ConstructCodec(layout).parse(b"\x01\x02"))
+    assert fast.deferred == 1
+    with pytest.raises(DecodeError):
+        fast.flat(b"\x01\x02")
