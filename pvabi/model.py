@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Union
+from typing import Any, Union
 
 PARTIES = ("host", "guest", "both", "none")
 
@@ -218,6 +218,9 @@ class Abi:
     files: tuple[LayoutFile, ...]
     types: Mapping[str, TypeDef] = field(default_factory=dict)
     constants: Mapping[str, ConstDef] = field(default_factory=dict)
+    # architecture -> the one engine.Resolver of this Abi there (engine.resolver_for fills it). Not an
+    # input (init=False): ``replace`` gives a changed Abi an empty cache, since its layouts may differ.
+    _resolvers: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "types", MappingProxyType(dict(self.types)))

@@ -6,9 +6,10 @@ from functools import cache
 from pathlib import Path
 
 from pvabi import arch as archmod
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.engine import Layout, Resolver
 from pvabi.model import Abi
+from pvabi.project import load
 
 REPO = Path(__file__).resolve().parent.parent
 ROOT = AbiRoot(REPO / "abi")

@@ -30,11 +30,12 @@ import pytest
 from conftest import REPO, run_in_process
 from test_c_images import FILL, _c_literal, _can_run_m32, _lookup, _union_free, _value
 
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.arch import ARCHES as ARCHES_BY_NAME
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.codegen.check import c_path
 from pvabi.engine import ArrayType, Layout, Leaf, Member, RecordType, Resolver, RType, ScalarType
+from pvabi.project import load
 from pvabi.values import from_json, to_json
 from pvabi.versions import VersionIndex
 from valuepath import walk
