@@ -22,7 +22,7 @@ from typing import Any
 from . import arch as archmod
 from . import witness as witnessmod
 from .bytesig import leaf_set, same_bytes
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of, resolver_for
 from .errors import InputError
 from .findings import BREAKING, DIRECTIONS, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
@@ -100,13 +100,10 @@ class Comparison:
         self.old_name, self.new_name = old_name, new_name
         self.arches = arches or archmod.ARCH_NAMES
         self.layout_filter = layouts
-        self._resolvers: dict[tuple[str, str], Resolver] = {}
 
     def resolver(self, side: str, arch: str) -> Resolver:
-        key = (side, arch)
-        if key not in self._resolvers:
-            self._resolvers[key] = Resolver(self.old if side == "old" else self.new, arch)
-        return self._resolvers[key]
+        """The side's own shared resolver: a version diffed against several others is laid out once."""
+        return resolver_for(self.old if side == "old" else self.new, arch)
 
     def layout(self, side: str, name: str, arch: str) -> Layout | None:
         abi = self.old if side == "old" else self.new
