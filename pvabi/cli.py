@@ -13,17 +13,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from .abiroot import WORKING, AbiRoot
-from .engine import find_layout
 from .errors import InputError, InputErrors, PvabiError
-from .project import Project
-from .show import render_text
-from .show import to_json as show_json
-from .values import to_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .project import Project
 
 
 def _argument_type_column(self: Any, ctx: Any) -> str | None:
@@ -94,10 +92,17 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _project(root: str | None) -> Project:
+    """The ABI at ``root`` or found upward. Imported here: ``pvabi --help`` needs no YAML or schema library."""
+    from .project import Project
+
+    return Project.find(root)
+
+
 def _root(positional: str | None, option: str | None) -> Project:
     if positional is not None and option is not None and positional != option:
         raise InputError(f"two ABI roots given ({positional!r} and --root {option!r}); give one")
-    return Project.find(positional if positional is not None else option)
+    return _project(positional if positional is not None else option)
 
 
 def _say_defaults(note: str | None) -> None:
@@ -130,7 +135,11 @@ def show(name: Annotated[str, typer.Argument(metavar="NAME", help="A layout (str
          version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False, root: RootArg = None) -> None:
     """A pahole-like map of a layout (offsets, sizes, holes, reserved regions, cache lines); for an enum its
     values, for flags their bits, for an alias what it resolves to on each architecture."""
-    abi = Project.find(root).load(version)
+    from .engine import find_layout
+    from .show import render_text
+    from .show import to_json as show_json
+
+    abi = _project(root).load(version)
     if name in abi.types and abi.record(name) is None:
         from .typeview import describe
         from .typeview import render_text as type_text
@@ -171,8 +180,9 @@ def decode(layout: LayoutArg,
     """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
     from .decoded import text_lines
     from .imagefile import decode_file
+    from .values import to_json
 
-    found = decode_file(Project.find(root).layout(layout, version, arch), image, _offset(offset))
+    found = decode_file(_project(root).layout(layout, version, arch), image, _offset(offset))
     lay, values, notes = found.layout, found.values, found.notes
     if json_:
         _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
@@ -203,7 +213,7 @@ def encode(layout: LayoutArg,
     """
     from .imagefile import encode_file
 
-    done = encode_file(Project.find(root), layout, values_file, output, version, arch, allow_reserved)
+    done = encode_file(_project(root), layout, values_file, output, version, arch, allow_reserved)
     for n in done.forced:
         typer.echo(f"warning: {done.layout.name}.{n} (written because of --allow-reserved)", err=True)
     typer.echo(f"wrote {done.size} bytes to {output}")
@@ -213,7 +223,7 @@ def encode(layout: LayoutArg,
 @handles_errors
 def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
     """List the frozen versions, oldest first, with dates and summaries."""
-    frozen = Project.find(root).versions
+    frozen = _project(root).versions
     if json_:
         _emit_json({"schema": "pvabi.version-list/1",
                     "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in frozen]})
@@ -243,7 +253,7 @@ def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
     from .formats.text import render as render_text_diff
     from .release import GateRefused, release
 
-    r: AbiRoot = Project.find(root).root
+    r: AbiRoot = _project(root).root
     try:
         v, result = release(r, version, summary, date, allow_break)
     except GateRefused as e:
@@ -301,8 +311,8 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
     # Two ABI directories compare without an ABI root of their own; version names need one.
     both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
-    r = None if both_dirs else Project.find(root)
-    cfg = r.config if r else Project.find(new).config
+    r = None if both_dirs else _project(root)
+    cfg = r.config if r else _project(new).config
     _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
@@ -381,7 +391,7 @@ def changelog(old: Annotated[str, typer.Argument(metavar="OLD", help="Oldest ver
     """The human summary of each release between OLD and NEW, newest first (the format of abi/CHANGES.md)."""
     from .changelog import render_changelog
 
-    typer.echo(render_changelog(Project.find(root), old, new), nl=False)
+    typer.echo(render_changelog(_project(root), old, new), nl=False)
 
 
 def main() -> None:
@@ -417,6 +427,7 @@ def extract(binary: BinaryArg, struct: StructOpt,
                                  "review and commit, instead of the byte map.")] = False) -> None:
     """A struct as compiled into a binary: its byte map, or (--as-layout) a layout file."""
     from .binary.extract import extract as extract_struct
+    from .show import render_text
 
     found = extract_struct(binary, struct, arch)
     typer.echo(found.text if as_layout else render_text(found.layout()), nl=False)
@@ -451,7 +462,7 @@ def check_binary(binary: BinaryArg,
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
     from .config import defaults_note
 
-    project = Project.find(root)
+    project = _project(root)
     cfg = project.config
     _say_defaults(defaults_note(cfg))
     found = run_check(project, binary, Policy((mode or cfg.mode).lower(), cfg.category), version,
@@ -510,7 +521,7 @@ def _gen(target: str, root: str | None, version: str, out: Path, check: bool, op
 
     from .codegen import outputs, read_source, stale, write
 
-    project = Project.find(root)
+    project = _project(root)
     shown = _shown_from(project.root)
     options = replace(options, command=" ".join(["pvabi", "gen", target, *argv, "-o", shown(out)]))
     files = outputs(target, read_source(project, version), options, out)
