@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Union
 
-PARTIES = ("host", "guest", "both", "none")
-
 
 @dataclass(frozen=True)
 class Loc:
@@ -61,7 +59,8 @@ class FieldDef:
     reader: str = "both"
     feature: str | None = None
     absent: int | None = None  # the value meaning "not provided": what a peer that lacks the field leaves
-    since: str | None = None
+    # A field's ``since`` note (which release first had it) is for the YAML's readers only: the schema
+    # accepts it, nothing in pvabi reads it, so the model does not carry it.
     only_arch: frozenset[str] | None = None
     except_arch: frozenset[str] | None = None
     bits: int | None = None  # a bitfield's width

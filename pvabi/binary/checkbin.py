@@ -151,7 +151,7 @@ def _with_contract(f: FieldDef, vrec: RecordDef, arch: str, placed: dict[int, Fi
         return replace(f, writer=vrec.writer or default, reader=vrec.reader or default)
     vf = vf.for_arch(arch)
     out = replace(f, doc=vf.doc, reserved=vf.reserved, const=vf.const, enum=f.enum or vf.enum, flags=vf.flags,
-                  writer=vf.writer, reader=vf.reader, feature=vf.feature, since=vf.since, endian=vf.endian)
+                  writer=vf.writer, reader=vf.reader, feature=vf.feature, endian=vf.endian)
     if f.inline is not None and vf.inline is not None:
         # the members of a struct declared in place carry their contracts too; an anonymous one is
         # named after its position, which C never sees, so it takes the version's name

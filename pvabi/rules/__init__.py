@@ -85,8 +85,4 @@ def all_rules() -> list[Rule]:
     return [cls() for cls in REGISTRY]
 
 
-def by_id(rule_id: str) -> Rule | None:
-    return next((r for r in all_rules() if r.id == rule_id), None)
-
-
-__all__ = ["REGISTRY", "RULESET_VERSION", "Rule", "all_rules", "by_id"]
+__all__ = ["REGISTRY", "RULESET_VERSION", "Rule", "all_rules"]
