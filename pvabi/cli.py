@@ -303,16 +303,13 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
     """
     from .config import defaults_note
     from .diff import Policy
-    from .diffrun import run_diff, save_witnesses
+    from .diffrun import open_for_diff, run_diff, save_witnesses
     from .formats import FORMATS
     from .formats.json_format import to_json as diff_json
 
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
-    # Two ABI directories compare without an ABI root of their own; version names need one.
-    both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
-    r = None if both_dirs else _project(root)
-    cfg = r.config if r else _project(new).config
+    r, cfg = open_for_diff(root, old, new)
     _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import arch as archmod
 from .abiroot import WORKING, AbiRoot
+from .config import Config
 from .diff import DiffResult, Policy, declared_bump, diff_abis
 from .errors import InputError
 from .findings import CATEGORIES, MODES
@@ -21,6 +22,17 @@ from .lookup import canonical_arch
 from .project import Project, Side
 from .project import resolve_side as resolve_in
 from .versions import write_atomic
+
+
+def open_for_diff(root: str | Path | None, old: str, new: str) -> tuple[Project | None, Config]:
+    """The project a diff of ``old`` and ``new`` runs in, and the config its defaults come from.
+
+    Two ABI directories compare without an ABI root of their own (version names need one): then
+    there is no project, and the new side's config applies.
+    """
+    both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
+    project = None if both_dirs else Project.find(root)
+    return project, (project or Project.find(new)).config
 
 
 def resolve_side(root: AbiRoot | Project | None, spec: str, label: str = "") -> Side:
@@ -126,4 +138,4 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
-__all__ = ["Side", "resolve_side", "run_diff", "save_witnesses"]
+__all__ = ["Side", "open_for_diff", "resolve_side", "run_diff", "save_witnesses"]
