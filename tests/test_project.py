@@ -7,6 +7,7 @@ shipped ABI, so a consumer that re-loads or re-lays-out is caught wherever it is
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import pytest
 from conftest import REPO, SHIPPED_ABI, Run, run_in_process
 
 from pvabi import loader
-from pvabi.engine import Resolver, layout_of
+from pvabi.engine import Resolver, layout_of, resolver_for
 from pvabi.errors import InputError, InputErrors
 from pvabi.project import Project
 from pvabi.versions import VersionIndex
@@ -114,6 +115,16 @@ def test_layouts_are_shared_by_every_reader_of_a_version() -> None:
     first = layout_of(abi, "vcpu_info", "x86_32")
     assert layout_of(abi, "vcpu_info", "i386") is first
     assert Project.find(REPO).layout("vcpu_info", "v2.0", "i386") is not first  # another project, another load
+
+
+def test_a_changed_abi_gets_its_own_layouts() -> None:
+    """``dataclasses.replace`` makes an Abi whose layouts may differ: it must not inherit the cache."""
+    abi = Project.find(REPO).load("v2.0")
+    shared = resolver_for(abi, "x86_64")
+    assert resolver_for(abi, "amd64") is shared
+    changed = dataclasses.replace(abi, types={k: v for k, v in abi.types.items() if k != "vcpu_time_info"})
+    assert resolver_for(changed, "x86_64") is not shared
+    assert changed.record("vcpu_time_info") is None and layout_of(abi, "vcpu_time_info", "x86_64").size == 32
 
 
 def test_resolve_another_abi_directory(tmp_path: Path) -> None:
