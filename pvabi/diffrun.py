@@ -18,7 +18,7 @@ from .config import Config
 from .diff import DiffResult, Policy, declared_bump, diff_abis
 from .errors import InputError
 from .findings import CATEGORIES, MODES
-from .lookup import canonical_arch
+from .lookup import canonical_arch, no_type_in_either
 from .project import Project, Side
 from .project import resolve_side as resolve_in
 from .versions import write_atomic
@@ -83,7 +83,7 @@ def _check_names(layouts: tuple[str, ...] | None, old: Side, new: Side) -> None:
     """Name filters are checked against the two sides the user named, whatever transitivity adds."""
     for name in layouts or ():
         if name not in old.abi.types and name not in new.abi.types:
-            raise InputError(f"no layout, enum or flags type named {name!r} in {old.name} or {new.name}")
+            raise no_type_in_either(name, old.name, new.name)
 
 
 def _check_arches(arches: tuple[str, ...], old: Side, new: Side, layouts: tuple[str, ...] | None) -> None:

@@ -30,6 +30,11 @@ def no_layout(abi: Abi, name: str) -> InputError:
     return InputError(f"no layout named {name!r} in {abi.name} (layouts: {known})")
 
 
+def no_type_in_either(name: str, old: str, new: str) -> InputError:
+    """A name filter (``diff --layout``) that neither side of a comparison defines."""
+    return InputError(f"no layout, enum or flags type named {name!r} in {old} or {new}")
+
+
 def record(abi: Abi, name: str) -> RecordDef:
     rec = abi.record(name)
     if rec is None:

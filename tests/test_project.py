@@ -201,3 +201,15 @@ def test_no_layout_named_reads_the_same_from_every_command(tmp_path: Path) -> No
     with pytest.raises(InputError) as caught:
         Resolver(Project.find(REPO).load("working"), "x86_64").layout("nosuch")
     assert "error: " + str(caught.value) == lines[0]
+
+
+def test_a_name_filter_neither_side_defines_is_named_once() -> None:
+    from pvabi.compare import Comparison
+
+    run = _run("diff", "v1.3", "v2.0", "--layout", "nosuch")
+    assert run.exit_code == 2
+    assert run.error_lines == ["error: no layout, enum or flags type named 'nosuch' in v1.3 or v2.0"]
+    project = Project.find(REPO)
+    with pytest.raises(InputError) as caught:
+        Comparison(project.load("v1.3"), project.load("v2.0"), "v1.3", "v2.0", layouts=("nosuch",)).record_names()
+    assert "error: " + str(caught.value) == run.error_lines[0]
