@@ -66,7 +66,8 @@ def release(root: AbiRoot, name: str, summary: str, date: str | None = None,
                 if allow_break is None:
                     raise GateRefused(name, result)
                 summary = check_summary(f"{summary} (breaking change allowed: {allow_break.strip()})")
-        return freeze_locked(root, name, summary, date), result
+        # The gate loaded (so validated) the working layouts under this lock: no second load.
+        return freeze_locked(root, name, summary, date, validated=result is not None), result
 
 
 def gate(project: Project, name: str) -> DiffResult:

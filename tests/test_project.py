@@ -213,3 +213,17 @@ def test_a_name_filter_neither_side_defines_is_named_once() -> None:
     with pytest.raises(InputError) as caught:
         Comparison(project.load("v1.3"), project.load("v2.0"), "v1.3", "v2.0", layouts=("nosuch",)).record_names()
     assert "error: " + str(caught.value) == run.error_lines[0]
+
+
+def test_freeze_loads_each_version_once(counts: Counts, tmp_path: Path) -> None:
+    """The gate (transitive in the shipped config) loads the working layouts and every frozen version;
+    freezing then needs no second load of the working layouts to know they validate."""
+    repo = tmp_path / "repo"
+    shutil.copytree(SHIPPED_ABI, repo / "abi")
+    layout = repo / "abi" / "layouts" / "vcpu_time_info.yaml"
+    layout.write_text(layout.read_text("utf-8").replace("  doc: >\n", "  doc: >\n    Reworded.\n", 1), "utf-8")
+    run = run_in_process(["freeze", "v2.1", "--summary", "Reword a doc", "--date", "2026-12-03",
+                          "--root", str(repo)])
+    assert run.exit_code == 0, run.output
+    assert (repo / "abi" / "versions" / "v2.1").is_dir()
+    assert counts.loads == Counter({v: 1 for v in [*FROZEN, "working"]})
