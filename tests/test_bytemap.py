@@ -9,7 +9,8 @@ import pytest
 
 from pvabi import arch as archmod
 from pvabi import bytemap
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
+from pvabi.project import load
 from pvabi.engine import Resolver
 
 ROOT = AbiRoot(Path(__file__).resolve().parents[1] / "abi")
