@@ -38,10 +38,11 @@ sys.path.insert(0, str(REPO))
 
 import construct  # noqa: E402
 
-from pvabi.abiroot import AbiRoot, load  # noqa: E402
+from pvabi.abiroot import AbiRoot  # noqa: E402
 from pvabi.codec import ConstructCodec  # noqa: E402
-from pvabi.engine import Layout, Resolver  # noqa: E402
+from pvabi.engine import Layout  # noqa: E402
 from pvabi.fastcodec import FastCodec, fast_codec  # noqa: E402
+from pvabi.project import Project  # noqa: E402
 
 # --- the hand-written baseline: x86_64, from the public header's field order -------------------
 # struct vcpu_info (64 bytes): evtchn_upcall_pending u8, evtchn_upcall_mask u8, 6 bytes padding,
@@ -137,9 +138,9 @@ def _pvabi() -> list[str]:
 
 
 def rows(image_dir: Path, quick: bool) -> list[Row]:
-    root = AbiRoot(REPO / "abi")
-    page = Resolver(load(root), "x86_64").layout("shared_info_page")
-    vcpu = Resolver(load(root), "x86_64").layout("vcpu_info")
+    project = Project(AbiRoot(REPO / "abi"))
+    page = project.layout("shared_info_page", arch="x86_64")
+    vcpu = project.layout("vcpu_info", arch="x86_64")
     rng = random.Random(14)
     page_image = bytes(rng.getrandbits(8) for _ in range(page.size))
     vcpu_image = page_image[:vcpu.size]
@@ -154,7 +155,7 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
     assert hand_encode_page(hand_values) == page_image == fast_page.encode(values) == compiled_page.build(values)
     assert hand_decode_vcpu(vcpu_image) == fast_vcpu.decode(vcpu_image)
 
-    old, new = _check_codecs(root)
+    old, new = _check_codecs(project)
     images = [old[0].encode(old[0].decode(bytes(rng.getrandbits(8) for _ in range(page.size))))
               for _ in range(16)]
     checks = _check_loops(old, new, images)
@@ -208,9 +209,9 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
     return out
 
 
-def _check_codecs(root: AbiRoot) -> tuple[tuple[FastCodec, ConstructCodec], tuple[FastCodec, ConstructCodec]]:
+def _check_codecs(project: Project) -> tuple[tuple[FastCodec, ConstructCodec], tuple[FastCodec, ConstructCodec]]:
     def pair(version: str) -> tuple[FastCodec, ConstructCodec]:
-        layout: Layout = Resolver(load(root, version), "x86_64").layout("shared_info_page")
+        layout: Layout = project.layout("shared_info_page", version, "x86_64")
         return FastCodec(layout), ConstructCodec(layout)
     return pair("v1.3"), pair("v2.0")
 

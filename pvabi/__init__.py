@@ -1,7 +1,9 @@
 """pvabi: keeps the binary ABI between a hypervisor and its paravirtualized guests from breaking.
 
-The public API: find and load an ABI (``find_root``, ``load``, ``load_abi``),
-lay out a layout on an architecture (``layout_of``, ``Resolver``), get its
+The public API: open the ABI on disk (``Project.find``: its versions, config,
+``validate()``, ``load(version)``, ``layout(name, version, arch)``; or the
+one-off ``find_root``, ``load``, ``load_abi``), lay out a layout on an
+architecture (``layout_of``, shared per ABI; ``Resolver``), get its
 construct (``layout_construct``), decode and encode images
 (``ConstructCodec``), and compare two versions (``run_diff`` with a
 ``Policy``). Names are imported on first use, so ``import pvabi`` (and
@@ -17,7 +19,8 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it
 _EXPORTS = {
-    "WORKING": "abiroot", "AbiRoot": "abiroot", "find_root": "abiroot", "load": "abiroot",
+    "WORKING": "abiroot", "AbiRoot": "abiroot", "find_root": "abiroot",
+    "Project": "project", "load": "project", "validate_root": "project",
     "ConstructCodec": "codec", "inspect": "codec",
     "compiled_construct": "constructs", "layout_construct": "constructs",
     "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine", "leaves": "engine",
@@ -27,7 +30,6 @@ _EXPORTS = {
     "Abi": "model",
     "Policy": "diff", "DiffResult": "diff",
     "run_diff": "diffrun",
-    "validate_root": "checkroot",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Layout",
     "Member",
     "Policy",
+    "Project",
     "PvabiError",
     "Resolver",
     "compiled_construct",
@@ -72,8 +75,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
-    from .abiroot import WORKING, AbiRoot, find_root, load
-    from .checkroot import validate_root
+    from .abiroot import WORKING, AbiRoot, find_root
     from .codec import ConstructCodec, inspect
     from .constructs import compiled_construct, layout_construct
     from .diff import DiffResult, Policy
@@ -82,3 +84,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .errors import DecodeError, EncodeError, InputError, InputErrors, PvabiError
     from .loader import load_abi
     from .model import Abi
+    from .project import Project, load, validate_root

@@ -1,8 +1,9 @@
-"""Finding an ABI on disk and loading one of its versions.
+"""Finding an ABI on disk: where its working layouts and frozen versions live.
 
 An ABI root is a directory ``abi/`` holding ``layouts/`` (the working copy) and
 ``versions/`` (frozen snapshots). Like git with its repository, pvabi finds it
-upward from the current directory unless told where it is.
+upward from the current directory unless told where it is. Reading what is
+there (the index, the config, the versions) is ``project.Project``'s job.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, InputErrors
-from .loader import load_abi
-from .model import Abi
+from .errors import InputError
 
 WORKING = "working"
 
@@ -56,16 +55,3 @@ def find_root(root: str | Path | None = None, start: Path | None = None) -> AbiR
             return found
     raise InputError(f"no abi/ directory found in {here} or any parent (pass ROOT)")
 
-
-def load(root: AbiRoot, version: str = WORKING) -> Abi:
-    """Load the working layouts or a frozen version (whose hashes are verified first)."""
-    if version == WORKING:
-        return load_abi(root.layouts, WORKING, root.display_base)
-    from .versions import VersionIndex
-
-    index = VersionIndex.read(root)
-    entry = index.resolve(version)
-    problems = index.verify(entry.name)
-    if problems:
-        raise InputErrors(problems)
-    return load_abi(root.versions / entry.name, entry.name, root.display_base)

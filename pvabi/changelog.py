@@ -9,16 +9,17 @@ change mirrors, why it was made). ``abi/CHANGES.md`` holds this output.
 from __future__ import annotations
 
 from .abiroot import WORKING, AbiRoot
-from .config import load_config
 from .diff import Policy
 from .diffrun import run_diff
 from .errors import InputError
 from .formats.common import arches
-from .versions import VersionIndex
+from .project import Project
 
 
-def render_changelog(root: AbiRoot, old: str, new: str) -> str:
-    index = VersionIndex.read(root)
+def render_changelog(root: AbiRoot | Project, old: str, new: str) -> str:
+    """The sections from OLD (exclusive) to NEW, newest first; one project, so each version loads once."""
+    project = Project.of(root)
+    index = project.index
     if old == WORKING:
         raise InputError("the old side of a changelog must be a frozen version (the release notes start after it)")
     first = index.resolve(old)
@@ -28,19 +29,20 @@ def render_changelog(root: AbiRoot, old: str, new: str) -> str:
         steps.append(WORKING)
     if not steps:
         raise InputError(f"no release after {first.name} up to {new}: name an older version first")
-    cfg = load_config(root.path)
+    cfg = project.config
     policy = Policy(cfg.mode, cfg.category)
     previous = [first.name, *steps[:-1]]
-    sections = [_section(root, index, a, b, policy) for a, b in zip(previous, steps, strict=True)]
+    sections = [_section(project, a, b, policy) for a, b in zip(previous, steps, strict=True)]
     return "\n".join(reversed(sections))
 
 
-def _section(root: AbiRoot, index: VersionIndex, old: str, new: str, policy: Policy) -> str:
-    report = run_diff(root, old, new, policy).reports[0]
+def _section(project: Project, old: str, new: str, policy: Policy) -> str:
+    report = run_diff(project, old, new, policy).reports[0]
+    root = project.root
     if new == WORKING:
         head = f"## {WORKING} — not frozen"
     else:
-        v = index.resolve(new)
+        v = project.index.resolve(new)
         head = f"## {v.name} — {v.date} — {v.summary}"
     bump = "no bump declared" if report.declared_bump is None else f"{report.declared_bump} declared"
     lines = [head, "",

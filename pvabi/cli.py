@@ -13,20 +13,15 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from . import arch as archmod
-from .abiroot import WORKING, AbiRoot, find_root, load
-from .codec import ConstructCodec, encode_values, inspect
-from .engine import Layout, Resolver
+from .abiroot import WORKING, AbiRoot
 from .errors import InputError, InputErrors, PvabiError
-from .model import Abi, RecordDef
-from .show import render_text
-from .show import to_json as show_json
-from .values import check_decoded, decoded_document, to_json
-from .versions import VersionIndex, write_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .project import Project
 
 
 def _argument_type_column(self: Any, ctx: Any) -> str | None:
@@ -97,35 +92,17 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _record(abi: Abi, name: str) -> RecordDef:
-    rec = abi.record(name)
-    if rec is None:
-        known = ", ".join(sorted(r.name for r in abi.records()))
-        raise InputError(f"no layout named {name!r} in {abi.name} (layouts: {known})")
-    return rec
+def _project(root: str | None) -> Project:
+    """The ABI at ``root`` or found upward. Imported here: ``pvabi --help`` needs no YAML or schema library."""
+    from .project import Project
+
+    return Project.find(root)
 
 
-def _layout(abi: Abi, name: str, arch: str | None) -> Layout:
-    rec = _record(abi, name)
-    if arch is None:
-        arch = archmod.DEFAULT_ARCH if rec.exists_on(archmod.DEFAULT_ARCH) else sorted(
-            rec.arches or (), key=archmod.arch_order)[0]
-    try:
-        canonical = archmod.canonical(arch)
-    except KeyError:
-        raise InputError(f"unknown architecture {arch!r} (known: {', '.join(archmod.ARCHES)}; "
-                         f"aliases: {', '.join(archmod.ALIASES)})") from None
-    if not rec.exists_on(canonical):
-        have = ", ".join(sorted(rec.arches or (), key=archmod.arch_order))
-        raise InputError(f"layout {name!r} does not exist on {canonical} (it exists on: {have})", rec.loc.file,
-                         rec.loc.line, name)
-    return Resolver(abi, canonical).layout(name)
-
-
-def _root(positional: str | None, option: str | None) -> AbiRoot:
+def _root(positional: str | None, option: str | None) -> Project:
     if positional is not None and option is not None and positional != option:
         raise InputError(f"two ABI roots given ({positional!r} and --root {option!r}); give one")
-    return find_root(positional if positional is not None else option)
+    return _project(positional if positional is not None else option)
 
 
 def _say_defaults(note: str | None) -> None:
@@ -144,13 +121,10 @@ def validate(root_dir: Annotated[str | None, typer.Argument(metavar="ROOT", help
              root: RootArg = None) -> None:
     """Check every layout (schema, names, cycles, asserted offsets and sizes), abi/pvabi.yaml and every
     frozen version; report every problem of every file at once."""
-    from .checkroot import validate_root
-
-    r = _root(root_dir, root)
-    summary = validate_root(r)
+    summary = _root(root_dir, root).validate()
     config = f"config {summary.config}" if summary.config else "no config (defaults)"
     typer.echo(f"ok: {summary.files} layout files, {summary.layouts} layouts, {config}, "
-               f"{summary.versions} frozen versions verified ({r.path})")
+               f"{summary.versions} frozen versions verified ({summary.root})")
 
 
 @app.command(epilog="Example: pvabi show vcpu_info --arch x86_32\n\nMore: pvabi show pvclock_flags    "
@@ -161,7 +135,11 @@ def show(name: Annotated[str, typer.Argument(metavar="NAME", help="A layout (str
          version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False, root: RootArg = None) -> None:
     """A pahole-like map of a layout (offsets, sizes, holes, reserved regions, cache lines); for an enum its
     values, for flags their bits, for an alias what it resolves to on each architecture."""
-    abi = load(find_root(root), version)
+    from .engine import find_layout
+    from .show import render_text
+    from .show import to_json as show_json
+
+    abi = _project(root).load(version)
     if name in abi.types and abi.record(name) is None:
         from .typeview import describe
         from .typeview import render_text as type_text
@@ -172,7 +150,7 @@ def show(name: Annotated[str, typer.Argument(metavar="NAME", help="A layout (str
         else:
             typer.echo(type_text(view), nl=False)
         return
-    lay = _layout(abi, name, arch)
+    lay = find_layout(abi, name, arch)
     if json_:
         _emit_json(show_json(lay))
     else:
@@ -200,21 +178,17 @@ def decode(layout: LayoutArg,
            hex_: Annotated[bool, typer.Option("--hex", metavar="", help="Show integers in hex.")] = False,
            root: RootArg = None) -> None:
     """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
-    from .decoded import read_image, text_lines
+    from .decoded import text_lines
+    from .imagefile import decode_file
+    from .values import to_json
 
-    lay = _layout(load(find_root(root), version), layout, arch)
-    at = _offset(offset)
-    data = read_image(image, lay, at)
-    try:
-        values = ConstructCodec(lay).parse(data)
-    except PvabiError as e:
-        raise InputError(str(e), str(image)) from None
-    notes = inspect(lay, values)
+    found = decode_file(_project(root).layout(layout, version, arch), image, _offset(offset))
+    lay, values, notes = found.layout, found.values, found.notes
     if json_:
         _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
-                    "offset": at, "values": to_json(lay, values), "notes": [str(n) for n in notes]})
+                    "offset": found.offset, "values": to_json(lay, values), "notes": [str(n) for n in notes]})
     else:
-        for line in text_lines(lay, values, hex_, at):
+        for line in text_lines(lay, values, hex_, found.offset):
             typer.echo(line)
         for n in notes:
             typer.echo(f"note: {n}")
@@ -237,42 +211,24 @@ def encode(layout: LayoutArg,
     The output of decode --json is taken as it is: its layout, architecture and version are used (or a
     different one given here is refused).
     """
-    r = find_root(root)
-    try:
-        data = json.loads(values_file.read_text("utf-8"))
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", str(values_file)) from None
-    except (ValueError, RecursionError) as e:
-        raise InputError(f"malformed JSON: {e}", str(values_file)) from None
-    doc = decoded_document(data)
-    try:
-        arch = check_decoded(doc, layout, arch, version, VersionIndex.read(r).resolve)
-    except PvabiError as e:
-        raise InputError(str(e), str(values_file)) from None
-    lay = _layout(load(r, version), layout, arch)
-    try:
-        image, notes = encode_values(lay, doc.values, allow_reserved)
-    except PvabiError as e:
-        raise InputError(str(e), str(values_file)) from None
-    for n in notes:
-        typer.echo(f"warning: {lay.name}.{n} (written because of --allow-reserved)", err=True)
-    try:
-        write_atomic(output, image)
-    except OSError as e:
-        raise InputError(f"cannot write image: {e.strerror}", str(output)) from None
-    typer.echo(f"wrote {len(image)} bytes to {output}")
+    from .imagefile import encode_file
+
+    done = encode_file(_project(root), layout, values_file, output, version, arch, allow_reserved)
+    for n in done.forced:
+        typer.echo(f"warning: {done.layout.name}.{n} (written because of --allow-reserved)", err=True)
+    typer.echo(f"wrote {done.size} bytes to {output}")
 
 
 @app.command(epilog="Example: pvabi versions --json")
 @handles_errors
 def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
     """List the frozen versions, oldest first, with dates and summaries."""
-    index = VersionIndex.read(find_root(root))
+    frozen = _project(root).versions
     if json_:
         _emit_json({"schema": "pvabi.version-list/1",
-                    "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in index.versions]})
+                    "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in frozen]})
         return
-    for v in index.versions:
+    for v in frozen:
         typer.echo(f"{v.name:<8} {v.date}  {v.summary}")
     typer.echo(f"{WORKING:<8} {'-':<10}  abi/layouts/ (not frozen)")
 
@@ -297,7 +253,7 @@ def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
     from .formats.text import render as render_text_diff
     from .release import GateRefused, release
 
-    r: AbiRoot = find_root(root)
+    r: AbiRoot = _project(root).root
     try:
         v, result = release(r, version, summary, date, allow_break)
     except GateRefused as e:
@@ -345,19 +301,15 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
     Exit 0 when no finding violates the gate (or the versions declare a major
     bump), 1 when one does, 2 on bad input.
     """
-    from .config import defaults_note, load_config
+    from .config import defaults_note
     from .diff import Policy
-    from .diffrun import run_diff, save_witnesses
+    from .diffrun import open_for_diff, run_diff, save_witnesses
     from .formats import FORMATS
     from .formats.json_format import to_json as diff_json
 
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
-    # Two ABI directories compare without an ABI root of their own; version names need one.
-    both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
-    r = None if both_dirs else find_root(root)
-    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base))) if r else load_config(
-        find_root(new).path)
+    r, cfg = open_for_diff(root, old, new)
     _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
@@ -436,7 +388,7 @@ def changelog(old: Annotated[str, typer.Argument(metavar="OLD", help="Oldest ver
     """The human summary of each release between OLD and NEW, newest first (the format of abi/CHANGES.md)."""
     from .changelog import render_changelog
 
-    typer.echo(render_changelog(find_root(root), old, new), nl=False)
+    typer.echo(render_changelog(_project(root), old, new), nl=False)
 
 
 def main() -> None:
@@ -472,6 +424,7 @@ def extract(binary: BinaryArg, struct: StructOpt,
                                  "review and commit, instead of the byte map.")] = False) -> None:
     """A struct as compiled into a binary: its byte map, or (--as-layout) a layout file."""
     from .binary.extract import extract as extract_struct
+    from .show import render_text
 
     found = extract_struct(binary, struct, arch)
     typer.echo(found.text if as_layout else render_text(found.layout()), nl=False)
@@ -504,12 +457,12 @@ def check_binary(binary: BinaryArg,
 
     if format_ not in FORMATS:
         raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
-    from .config import defaults_note, load_config
+    from .config import defaults_note
 
-    r = find_root(root)
-    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
+    project = _project(root)
+    cfg = project.config
     _say_defaults(defaults_note(cfg))
-    found = run_check(r, binary, Policy((mode or cfg.mode).lower(), cfg.category), version,
+    found = run_check(project, binary, Policy((mode or cfg.mode).lower(), cfg.category), version,
                       tuple(layout) if layout else None, arch, binary_side)
     typer.echo(FORMATS[format_](found.result, False), nl=False)
     if format_ == "text":
@@ -565,10 +518,10 @@ def _gen(target: str, root: str | None, version: str, out: Path, check: bool, op
 
     from .codegen import outputs, read_source, stale, write
 
-    r = find_root(root)
-    shown = _shown_from(r)
+    project = _project(root)
+    shown = _shown_from(project.root)
     options = replace(options, command=" ".join(["pvabi", "gen", target, *argv, "-o", shown(out)]))
-    files = outputs(target, read_source(r, version), options, out)
+    files = outputs(target, read_source(project, version), options, out)
     if check:
         diff_text = stale(target, files, out, shown)
         if diff_text:

@@ -22,11 +22,11 @@ from typing import Any
 from . import arch as archmod
 from . import witness as witnessmod
 from .bytesig import leaf_set, same_bytes
-from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of
-from .errors import InputError
+from .engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, bits_of, resolver_for
 from .findings import BREAKING, DIRECTIONS, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
 from .identity import renamed_layouts
+from .lookup import no_type_in_either
 from .model import Abi, EnumDef, FieldDef, FlagsDef, RecordDef
 
 
@@ -100,13 +100,10 @@ class Comparison:
         self.old_name, self.new_name = old_name, new_name
         self.arches = arches or archmod.ARCH_NAMES
         self.layout_filter = layouts
-        self._resolvers: dict[tuple[str, str], Resolver] = {}
 
     def resolver(self, side: str, arch: str) -> Resolver:
-        key = (side, arch)
-        if key not in self._resolvers:
-            self._resolvers[key] = Resolver(self.old if side == "old" else self.new, arch)
-        return self._resolvers[key]
+        """The side's own shared resolver: a version diffed against several others is laid out once."""
+        return resolver_for(self.old if side == "old" else self.new, arch)
 
     def layout(self, side: str, name: str, arch: str) -> Layout | None:
         abi = self.old if side == "old" else self.new
@@ -157,8 +154,7 @@ class Comparison:
             known = set(self.old.types) | set(self.new.types)
             missing = [n for n in self.layout_filter if n not in known]
             if missing:
-                raise InputError(f"no layout, enum or flags type named {missing[0]!r} in {self.old_name} "
-                                 f"or {self.new_name}")
+                raise no_type_in_either(missing[0], self.old_name, self.new_name)
             picked = set(self.selected)
             picked |= {new for new, old in self.renamed.items() if old in picked or new in picked}
             names &= picked | {old for new, old in self.renamed.items() if new in picked}

@@ -18,7 +18,7 @@ import jsonschema
 
 from . import yamlsafe
 from .errors import InputError, InputErrors
-from .rules import RULESET_VERSION
+from .ruleset import RULESET_VERSION
 
 CONFIG_NAME = "pvabi.yaml"
 

@@ -10,74 +10,62 @@ it, as Schema Registry's transitive modes do.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import arch as archmod
-from .abiroot import WORKING, AbiRoot, find_root, load
+from .abiroot import WORKING, AbiRoot
+from .config import Config
 from .diff import DiffResult, Policy, declared_bump, diff_abis
-from .errors import InputError, InputErrors
+from .errors import InputError
 from .findings import CATEGORIES, MODES
-from .model import Abi
-from .versions import VersionIndex, write_atomic
+from .lookup import canonical_arch, no_type_in_either
+from .project import Project, Side
+from .project import resolve_side as resolve_in
+from .versions import write_atomic
 
 
-@dataclass(frozen=True)
-class Side:
-    name: str
-    abi: Abi
-    key: tuple[int, int] | None  # (major, minor) of a frozen version of this root
+def open_for_diff(root: str | Path | None, old: str, new: str) -> tuple[Project | None, Config]:
+    """The project a diff of ``old`` and ``new`` runs in, and the config its defaults come from.
+
+    Two ABI directories compare without an ABI root of their own (version names need one): then
+    there is no project, and the new side's config applies.
+    """
+    both_dirs = root is None and all(Path(s).is_dir() and s != WORKING for s in (old, new))
+    project = None if both_dirs else Project.find(root)
+    return project, (project or Project.find(new)).config
 
 
-def resolve_side(root: AbiRoot | None, spec: str, label: str = "") -> Side:
+def resolve_side(root: AbiRoot | Project | None, spec: str, label: str = "") -> Side:
     """A side by name; errors say which side (``label``: "old side", "new side") they concern."""
-    try:
-        if root is not None and spec == WORKING:
-            return Side(WORKING, load(root, WORKING), None)
-        if root is not None:
-            try:
-                v = VersionIndex.read(root).resolve(spec)
-            except InputError:
-                if not Path(spec).is_dir():
-                    raise
-            else:
-                return Side(v.name, load(root, v.name), v.key)
-        if Path(spec).is_dir():
-            return Side(spec, load(find_root(spec), WORKING), None)
-        raise InputError(f"{spec!r} is not an ABI directory, and no ABI root was found to look it up in as a "
-                         "version (run inside a repository with abi/, or pass --root)")
-    except InputErrors as e:
-        raise InputErrors([_labelled(x, label) for x in e.errors]) from None
-    except InputError as e:
-        raise _labelled(e, label) from None
+    return resolve_in(Project.of(root) if root is not None else None, spec, label)
 
 
-def _labelled(e: InputError, label: str) -> InputError:
-    if not label:
-        return e
-    return InputError(f"{e.message} ({label})", e.file, e.line, e.field)
+def run_diff(root: AbiRoot | Project | None, old_spec: str, new_spec: str, policy: Policy,
+             transitive: bool = False, arches: tuple[str, ...] | None = None,
+             layouts: tuple[str, ...] | None = None) -> DiffResult:
+    """Compare two sides (and, ``transitive``, every frozen version older than the new one) under ``policy``.
 
-
-def run_diff(root: AbiRoot | None, old_spec: str, new_spec: str, policy: Policy, transitive: bool = False,
-             arches: tuple[str, ...] | None = None, layouts: tuple[str, ...] | None = None) -> DiffResult:
+    Pass a ``Project`` to share its loads with other calls (a changelog diffs each release once).
+    """
     if policy.mode not in MODES:
         raise InputError(f"unknown mode {policy.mode!r} (known: {', '.join(MODES)})")
     if policy.category not in CATEGORIES:
         raise InputError(f"unknown category {policy.category!r} (known: {', '.join(CATEGORIES)})")
-    canon = tuple(_arch(a) for a in arches) if arches else None
-    new = resolve_side(root, new_spec, "new side")
-    named_old = resolve_side(root, old_spec, "old side")
+    canon = tuple(canonical_arch(a) for a in arches) if arches else None
+    project = Project.of(root) if root is not None else None
+    new = resolve_in(project, new_spec, "new side")
+    named_old = resolve_in(project, old_spec, "old side")
     _check_names(layouts, named_old, new)
     if canon:
         _check_arches(canon, named_old, new, layouts)
-    index = VersionIndex.read(root) if root is not None else VersionIndex(AbiRoot(Path(".")), ())
+    frozen = project.versions if project is not None else ()
     olds = [named_old]
     if transitive:
-        earlier = [v.name for v in index.versions if new.key is None or v.key < new.key]
-        olds = [resolve_side(root, name, f"transitive side {name}")
+        earlier = [v.name for v in frozen if new.key is None or v.key < new.key]
+        olds = [resolve_in(project, name, f"transitive side {name}")
                 for name in earlier if name != named_old.name] + olds
         olds.sort(key=lambda s: s.key or (1 << 30, 0))
-    newest = index.versions[-1].name if new.name == WORKING and index.versions else None
+    newest = frozen[-1].name if new.name == WORKING and frozen else None
     reports = tuple(diff_abis(o.abi, new.abi, o.name, new.name, policy, canon, layouts,
                               _declared_for_working(o, newest)) for o in olds)
     return DiffResult(reports, policy, transitive, asked=(named_old.name, new.name))
@@ -95,7 +83,7 @@ def _check_names(layouts: tuple[str, ...] | None, old: Side, new: Side) -> None:
     """Name filters are checked against the two sides the user named, whatever transitivity adds."""
     for name in layouts or ():
         if name not in old.abi.types and name not in new.abi.types:
-            raise InputError(f"no layout, enum or flags type named {name!r} in {old.name} or {new.name}")
+            raise no_type_in_either(name, old.name, new.name)
 
 
 def _check_arches(arches: tuple[str, ...], old: Side, new: Side, layouts: tuple[str, ...] | None) -> None:
@@ -107,14 +95,6 @@ def _check_arches(arches: tuple[str, ...], old: Side, new: Side, layouts: tuple[
             known = ", ".join(sorted(have, key=archmod.arch_order))
             what = f"layout {', '.join(layouts)}" if layouts else "layout"
             raise InputError(f"no {what} of {old.name} or {new.name} exists on {a} (they exist on: {known})")
-
-
-def _arch(name: str) -> str:
-    try:
-        return archmod.canonical(name)
-    except KeyError:
-        raise InputError(f"unknown architecture {name!r} (known: {', '.join(archmod.ARCH_NAMES)}; "
-                         f"aliases: {', '.join(archmod.ALIASES)})") from None
 
 
 def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int], str]:
@@ -158,4 +138,4 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
-__all__ = ["Side", "resolve_side", "run_diff", "save_witnesses"]
+__all__ = ["Side", "open_for_diff", "resolve_side", "run_diff", "save_witnesses"]

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Literal, Union
 
 from . import arch as archmod
-from . import expr
+from . import expr, lookup
 from .arch import Arch, Scalar
 from .errors import InputError
 from .model import Abi, AliasDef, Dim, EnumDef, FieldDef, FlagsDef, PerArch, RecordDef
@@ -268,9 +268,7 @@ class Resolver:
         found = self._layouts.get(name)
         if found is not None:
             return found
-        rec = self.abi.record(name)
-        if rec is None:
-            raise InputError(f"no layout named {name!r}")
+        rec = lookup.record(self.abi, name)
         if not rec.exists_on(self.arch.name):
             raise InputError(f"layout {name!r} does not exist on {self.arch.name} "
                              f"(its file lists {', '.join(sorted(rec.arches or ()))})",
@@ -510,18 +508,41 @@ def _round_up(value: int, align: int) -> int:
     return -(-value // align) * align
 
 
+def resolver_for(abi: Abi, arch: Arch | str) -> Resolver:
+    """The one Resolver of ``abi`` on ``arch``: each layout laid out once, shared by every reader.
+
+    Loading fills it (``check_all`` lays out every record to validate it), so what ``show``, the
+    diff, the codecs and the generators read is what was validated, computed once. Build a private
+    ``Resolver`` only for a probe ABI that is thrown away.
+    """
+    name = arch.name if isinstance(arch, Arch) else archmod.canonical(arch)
+    cache: dict[str, Resolver] = abi._resolvers
+    found = cache.get(name)
+    if found is None:
+        found = cache[name] = Resolver(abi, archmod.ARCHES[name])
+    return found
+
+
 def layout_of(abi: Abi, name: str, arch: str) -> Layout:
-    return Resolver(abi, arch).layout(name)
+    return resolver_for(abi, arch).layout(name)
+
+
+def find_layout(abi: Abi, name: str, arch: str | None = None) -> Layout:
+    """Layout ``name`` as a user names it: ``arch`` may be an alias or None (``lookup.arch_for``), and a
+    miss says what exists."""
+    rec = lookup.record(abi, name)
+    return layout_of(abi, name, lookup.arch_for(rec, arch))
 
 
 def check_all(abi: Abi) -> list[InputError]:
     """Lay out every record on every architecture it exists on; collect every problem.
 
+    The layouts stay in ``abi``'s shared resolvers (``resolver_for``) for every later reader.
     A problem that recurs on several architectures is reported once, naming them.
     """
     found: dict[tuple[str | None, int | None, str | None, str], list[str]] = {}
     for a in archmod.ARCHES:
-        r = Resolver(abi, a)
+        r = resolver_for(abi, a)
         for rec in abi.records():
             if not rec.exists_on(a):
                 continue

@@ -22,7 +22,6 @@ from . import arch as archmod
 from . import expr
 from .errors import InputError, InputErrors
 from .model import (
-    PARTIES,
     Abi,
     AliasDef,
     ConstDef,
@@ -349,7 +348,7 @@ def _fields(doc: Document, path: tuple[str | int, ...], name: str, t: dict[str, 
             name=fname, type=f["type"], loc=floc, doc=f.get("doc", ""), dims=tuple(dims),
             offset=_per_arch(f.get("offset")), aligned=f.get("aligned"), endian=f.get("endian"),
             reserved=f.get("reserved"), const=_const(f.get("const")), enum=f.get("enum"), flags=f.get("flags"),
-            writer=writer, reader=reader, feature=feature, absent=f.get("absent"), since=f.get("since"),
+            writer=writer, reader=reader, feature=feature, absent=f.get("absent"),
             only_arch=only, except_arch=excl, bits=f.get("bits"), flexible=f.get("flexible", False),
             by_arch=by_arch,
         ))
@@ -439,8 +438,7 @@ def _party(f: dict[str, Any], record: dict[str, Any], key: str, arch: str = "def
     own = f.get(key)
     if isinstance(own, dict):
         own = _per_arch(own).get(arch)  # type: ignore[union-attr]
-    own = own or record.get(key)
-    assert own is None or own in PARTIES
+    own = own or record.get(key)  # the schema allows host, guest, both and none only
     return str(own) if own else ("none" if "reserved" in f else "both")
 
 

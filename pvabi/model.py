@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Union
-
-PARTIES = ("host", "guest", "both", "none")
+from typing import Any, Union
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ class FieldDef:
     reader: str = "both"
     feature: str | None = None
     absent: int | None = None  # the value meaning "not provided": what a peer that lacks the field leaves
-    since: str | None = None
+    # A field's ``since`` note (which release first had it) is for the YAML's readers only: the schema
+    # accepts it, nothing in pvabi reads it, so the model does not carry it.
     only_arch: frozenset[str] | None = None
     except_arch: frozenset[str] | None = None
     bits: int | None = None  # a bitfield's width
@@ -218,6 +217,9 @@ class Abi:
     files: tuple[LayoutFile, ...]
     types: Mapping[str, TypeDef] = field(default_factory=dict)
     constants: Mapping[str, ConstDef] = field(default_factory=dict)
+    # architecture -> the one engine.Resolver of this Abi there (engine.resolver_for fills it). Not an
+    # input (init=False): ``replace`` gives a changed Abi an empty cache, since its layouts may differ.
+    _resolvers: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "types", MappingProxyType(dict(self.types)))

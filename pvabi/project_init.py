@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
-from .rules import RULESET_VERSION
+from .ruleset import RULESET_VERSION
 from .versions import write_atomic
 
 SCHEMAS = ("layout", "config")

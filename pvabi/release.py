@@ -13,13 +13,12 @@ history the version is added to.
 
 from __future__ import annotations
 
-from .abiroot import WORKING, AbiRoot, load
-from .config import CONFIG_NAME, load_config
+from .abiroot import WORKING, AbiRoot
 from .diff import DiffResult, Policy, diff_abis
 from .errors import InputError, PvabiError
+from .project import Project
 from .versions import (
     Version,
-    VersionIndex,
     check_date,
     check_new_name,
     check_summary,
@@ -54,26 +53,28 @@ def release(root: AbiRoot, name: str, summary: str, date: str | None = None,
     if date is not None:
         check_date(date)
     with locked(root):
-        index = VersionIndex.read(root)
+        project = Project(root)  # read under the lock: the history the gate judges is the one frozen into
+        index = project.index
         check_new_name(index, name)
         result = None
         if index.versions:
             previous = index.versions[-1]
             if working_digests(root) == previous.files:
                 raise InputError(f"the working layouts are identical to {previous.name}: there is nothing to freeze")
-            result = gate(root, index, name)
+            result = gate(project, name)
             if result.failed:
                 if allow_break is None:
                     raise GateRefused(name, result)
                 summary = check_summary(f"{summary} (breaking change allowed: {allow_break.strip()})")
-        return freeze_locked(root, name, summary, date), result
+        # The gate loaded (so validated) the working layouts under this lock: no second load.
+        return freeze_locked(root, name, summary, date, validated=result is not None), result
 
 
-def gate(root: AbiRoot, index: VersionIndex, name: str) -> DiffResult:
+def gate(project: Project, name: str) -> DiffResult:
     """The project's gate on the working layouts as if already named ``name``."""
-    cfg = load_config(root.path, f"{root.path.name}/{CONFIG_NAME}")
+    cfg = project.config
     policy = Policy(cfg.mode, cfg.category)
-    new = load(root, WORKING)
-    olds = index.versions if cfg.transitive else index.versions[-1:]
-    reports = tuple(diff_abis(load(root, v.name), new, v.name, name, policy) for v in olds)
+    new = project.load(WORKING)
+    olds = project.versions if cfg.transitive else project.versions[-1:]
+    reports = tuple(diff_abis(project.load(v.name), new, v.name, name, policy) for v in olds)
     return DiffResult(reports, policy, cfg.transitive)

@@ -291,13 +291,16 @@ def freeze(root: AbiRoot, name: str, summary: str = "", date: str | None = None)
         return freeze_locked(root, name, summary, date)
 
 
-def freeze_locked(root: AbiRoot, name: str, summary: str = "", date: str | None = None) -> Version:
-    """``freeze`` for a caller that already holds ``locked(root)`` (and may have checked more under it)."""
+def freeze_locked(root: AbiRoot, name: str, summary: str = "", date: str | None = None,
+                  validated: bool = False) -> Version:
+    """``freeze`` for a caller that already holds ``locked(root)`` (and may have checked more under it:
+    ``validated`` when it loaded the working layouts under the lock, so they need no second load)."""
     check_summary(summary)
     date = check_date(date) if date is not None else dt.datetime.now(dt.UTC).date().isoformat()
     index = VersionIndex.read(root)
     check_new_name(index, name)
-    load_abi(root.layouts, WORKING, root.display_base)  # never freeze an ABI that does not validate
+    if not validated:
+        load_abi(root.layouts, WORKING, root.display_base)  # never freeze an ABI that does not validate
     sources = yaml_files(root.layouts, _shown(root, root.layouts))
     if not sources:
         raise InputError("no layout files to freeze", _shown(root, root.layouts))

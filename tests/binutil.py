@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from pvabi import arch as archmod
-from pvabi.abiroot import load
 from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.engine import ArrayType, Layout, RecordType, Resolver, ScalarType
 from pvabi.model import Abi
+from pvabi.project import load
 from pvabi.versions import VersionIndex
 from shipped import ROOT
 

@@ -6,9 +6,10 @@ from functools import cache
 from pathlib import Path
 
 from pvabi import arch as archmod
-from pvabi.abiroot import AbiRoot, load
-from pvabi.engine import Layout, Resolver
+from pvabi.abiroot import AbiRoot
+from pvabi.engine import Layout, resolver_for
 from pvabi.model import Abi
+from pvabi.project import load
 
 REPO = Path(__file__).resolve().parent.parent
 ROOT = AbiRoot(REPO / "abi")
@@ -24,6 +25,6 @@ def shipped_layouts(abi: Abi | None = None) -> list[Layout]:
     abi = abi or working()
     out = []
     for a in archmod.ARCHES:
-        r = Resolver(abi, a)
+        r = resolver_for(abi, a)
         out.extend(r.layout(rec.name) for rec in abi.records() if rec.exists_on(a))
     return out

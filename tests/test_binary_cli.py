@@ -9,8 +9,8 @@ import pytest
 from binutil import add_btf, compile_object, declarations, raw_btf, tool, version_abi
 from conftest import Run
 
-from pvabi.abiroot import load
 from pvabi.engine import Resolver
+from pvabi.project import load
 
 SOURCE = "#include <stdint.h>\nstruct rec { uint8_t a; uint32_t b; uint64_t c[2]; };\n"
 

@@ -9,8 +9,9 @@ import pytest
 
 from pvabi import arch as archmod
 from pvabi import bytemap
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.engine import Resolver
+from pvabi.project import load
 
 ROOT = AbiRoot(Path(__file__).resolve().parents[1] / "abi")
 ABI = load(ROOT, "v2.0")

@@ -23,7 +23,7 @@ import pytest
 
 from pvabi.codec import ConstructCodec
 from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
-from pvabi.engine import ArrayType, Layout, Leaf, Resolver, ScalarType, leaves
+from pvabi.engine import ArrayType, Layout, Leaf, ScalarType, leaves, resolver_for
 from shipped import working
 
 FILL = 0x5A
@@ -98,13 +98,13 @@ def _union_free(layout: Layout) -> bool:
 
 def _cases(arch: str) -> list[Layout]:
     abi = working()
-    r = Resolver(abi, arch)
+    r = resolver_for(abi, arch)
     return [r.layout(rec.name) for rec in abi.records() if rec.exists_on(arch)]
 
 
 def _run(arch: str, layout: Layout, tmp_path: Path) -> bytes:
     abi = working()
-    r = Resolver(abi, arch)
+    r = resolver_for(abi, arch)
     decls = FREESTANDING_PRELUDE + "\n".join(alias_typedefs(abi, r)) + "\n"
     decls += "\n".join(declaration(lay) for lay in ordered_layouts(r, [layout.name])) + "\n"
     src, _ = _program(layout, decls)

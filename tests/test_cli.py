@@ -160,7 +160,8 @@ def test_show_json_is_deterministic(pvabi_proc: Cli) -> None:
 
 
 def test_show_every_shipped_layout_on_every_arch(cli: Cli) -> None:
-    from pvabi.abiroot import AbiRoot, load
+    from pvabi.abiroot import AbiRoot
+    from pvabi.project import load
 
     abi = load(AbiRoot(SHIPPED_ABI))
     for rec in abi.records():

@@ -30,11 +30,12 @@ import pytest
 from conftest import REPO, run_in_process
 from test_c_images import FILL, _c_literal, _can_run_m32, _lookup, _union_free, _value
 
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.arch import ARCHES as ARCHES_BY_NAME
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.codegen.check import c_path
-from pvabi.engine import ArrayType, Layout, Leaf, Member, RecordType, Resolver, RType, ScalarType
+from pvabi.engine import ArrayType, Layout, Leaf, Member, RecordType, RType, ScalarType, resolver_for
+from pvabi.project import load
 from pvabi.values import from_json, to_json
 from pvabi.versions import VersionIndex
 from valuepath import walk
@@ -229,7 +230,7 @@ def test_c_and_pvabi_agree_both_ways(version: str, arch: str, tmp_path: Path) ->
     gen = run_in_process(["gen", "c", "--abi-version", version, "-o", include, "--root", REPO])
     assert gen.exit_code == 0 and "Traceback" not in gen.output, gen.output
     abi = load(ROOT, version)
-    r = Resolver(abi, arch)
+    r = resolver_for(abi, arch)
     layouts = [r.layout(rec.name) for rec in abi.records() if rec.exists_on(arch)]
     assert all(_union_free(lay) for lay in layouts)  # no shipped unions: every layout is checked
     assert len(layouts) >= (11 if arch == "x86_32" else 6)
@@ -283,7 +284,7 @@ def test_the_check_program_can_fail(tmp_path: Path) -> None:
     include = tmp_path / "include"
     assert run_in_process(["gen", "c", "-o", include, "--root", REPO]).exit_code == 0
     abi = load(ROOT)
-    lay = Resolver(abi, "x86_64").layout("vcpu_time_info")
+    lay = resolver_for(abi, "x86_64").layout("vcpu_time_info")
     source, expected = _program([lay], ["vcpu_time_info.h"])
     exe = _compile("x86_64", source, include, tmp_path)
     image = bytearray(subprocess.run([str(exe), "write", lay.name], capture_output=True, check=True).stdout)

@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 from conftest import SHIPPED_ABI
 
-from pvabi import ConstructCodec, Resolver, find_root, load
+from pvabi import ConstructCodec, find_root, load
 from pvabi.arch import ARCH_NAMES
 from pvabi.diff import DiffResult, PairReport, Policy
 from pvabi.diffrun import run_diff
+from pvabi.engine import resolver_for
 from pvabi.findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding, Witness
 from pvabi.formats import FORMATS
 from pvabi.formats.json_format import to_json
@@ -422,7 +423,7 @@ def same_value(decoded: Any, expected: Any) -> bool:
 
 @cache
 def codec(version: str, arch: str, layout: str) -> ConstructCodec:
-    return ConstructCodec(Resolver(load(ROOT, version), arch).layout(layout))
+    return ConstructCodec(resolver_for(load(ROOT, version), arch).layout(layout))
 
 
 def decode_side(w: Witness, version: str) -> Any:

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 
 from pvabi.arch import ARCHES
 from pvabi.codegen.check import c_check_source, c_type
-from pvabi.engine import Resolver
+from pvabi.engine import resolver_for
 from pvabi.loader import load_abi
 from pvabi.model import Abi, PerArch
 from strategies import abi_files, dump_all, features, write_layouts
@@ -126,7 +126,7 @@ def count_assertions(abi: Abi, arch: str, names: list[str] | None = None) -> lis
     the compiler evaluate the same expression in C (``alignof`` is C11
     ``_Alignof``) and compare it with the array dimension it declared.
     """
-    resolver = Resolver(abi, arch)
+    resolver = resolver_for(abi, arch)
 
     def c_spelling(match: re.Match[str]) -> str:
         ctype = c_type(resolver.named_type(match.group(2), "native", 0, None))

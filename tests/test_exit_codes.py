@@ -18,7 +18,7 @@ import pvabi
 CRASH = ("import sys, pvabi.cli as c\n"
          "def boom(*a, **k):\n"
          "    raise ZeroDivisionError('forced for the test')\n"
-         "c.find_root = boom\n"
+         "c._project = boom\n"
          "sys.argv = ['pvabi', *sys.argv[1:]]\n"
          "c.main()\n")
 

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from test_roundtrip import random_image
 
 from pvabi import arch as archmod
-from pvabi.abiroot import load
 from pvabi.codec import ConstructCodec
 from pvabi.engine import Layout, Resolver
 from pvabi.errors import DecodeError
 from pvabi.fastcodec import FastCodec, _FlagsCache, fast_codec, supports
 from pvabi.loader import load_abi
+from pvabi.project import load
 from pvabi.values import EnumValue, FlagsValue, from_json, to_json
 from pvabi.versions import VersionIndex
 from shipped import ROOT, shipped_layouts

@@ -18,9 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pvabi import arch as archmod
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.cli import app
 from pvabi.engine import Resolver, leaves
+from pvabi.project import load
 from pvabi.versions import VersionIndex
 from shipped import REPO, ROOT, shipped_layouts, working
 

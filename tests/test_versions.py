@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from pvabi import versions as versionsmod
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.errors import InputError, InputErrors
+from pvabi.project import load
 from pvabi.versions import VersionIndex, freeze
 from shipped import REPO
 

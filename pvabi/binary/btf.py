@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..constructs import compiled_construct
-from ..engine import Layout, Resolver
+from ..engine import Layout, layout_of
 from ..errors import InputError
 from ..loader import load_abi
 from ..model import Abi
@@ -44,7 +44,7 @@ def btf_abi() -> Abi:
 @cache
 def btf_layout(name: str, endian: str) -> Layout:
     # Any architecture of the right byte order will do: every BTF field is a fixed-width integer.
-    return Resolver(btf_abi(), "x86_64" if endian == "little" else "s390x").layout(name)
+    return layout_of(btf_abi(), name, "x86_64" if endian == "little" else "s390x")
 
 
 class BtfTypes:

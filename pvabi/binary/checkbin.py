@@ -17,12 +17,12 @@ from pathlib import Path
 
 from ..abiroot import AbiRoot
 from ..diff import DiffResult, Policy, diff_abis
-from ..diffrun import resolve_side
-from ..engine import Resolver
+from ..engine import Resolver, resolver_for
 from ..errors import InputError
 from ..findings import MODES
+from ..lookup import record
 from ..model import Abi, EnumDef, FieldDef, FlagsDef, RecordDef, TypeDef
-from ..versions import VersionIndex
+from ..project import Project
 from .builder import Builder
 from .elf import open_binary
 from .extract import TypeSource
@@ -46,25 +46,25 @@ class BinaryCheck:
         return tuple(sorted({u for name in found for u in self.users.get(name, (name,))}))
 
 
-def check_binary(root: AbiRoot, path: str | Path, policy: Policy, version: str | None = None,
+def check_binary(root: AbiRoot | Project, path: str | Path, policy: Policy, version: str | None = None,
                  layouts: tuple[str, ...] | None = None, arch: str | None = None,
                  binary_side: str = "old") -> BinaryCheck:
     if policy.mode not in MODES:
         raise InputError(f"unknown mode {policy.mode!r} (known: {', '.join(MODES)})")
     if binary_side not in ("old", "new"):
         raise InputError(f"--binary-side is old or new, not {binary_side!r}")
+    project = Project.of(root)
     if version is None:
-        frozen = VersionIndex.read(root).versions
+        frozen = project.versions
         if not frozen:
             raise InputError("no frozen version to check against: freeze one, or pass --abi-version working")
         version = frozen[-1].name
-    side = resolve_side(root, version)
+    side = project.resolve(version)
     src = TypeSource(open_binary(path, arch))
     present = set(src.names())
     wanted = [r.name for r in side.abi.records() if r.exists_on(src.arch)]
     for name in layouts or ():
-        if side.abi.record(name) is None:
-            raise InputError(f"no layout named {name!r} in {side.name}")
+        record(side.abi, name)
     selected = list(layouts) if layouts else wanted
     checked = [n for n in selected if n in present]
     if not checked:
@@ -97,7 +97,7 @@ def overlay(types: dict[str, TypeDef], version: Abi, arch: str, records_alignmen
         vrec = version.record(name)
         if not isinstance(t, RecordDef) or vrec is None:
             continue
-        placed = {m.offset: m.field for m in Resolver(version, arch).layout(name).members} \
+        placed = {m.offset: m.field for m in resolver_for(version, arch).layout(name).members} \
             if vrec.exists_on(arch) else {}
         fields = tuple(_with_contract(f, vrec, arch, placed) for f in t.fields)
         rec = replace(t, fields=fields, doc=vrec.doc, source=vrec.source, writer=vrec.writer,
@@ -151,7 +151,7 @@ def _with_contract(f: FieldDef, vrec: RecordDef, arch: str, placed: dict[int, Fi
         return replace(f, writer=vrec.writer or default, reader=vrec.reader or default)
     vf = vf.for_arch(arch)
     out = replace(f, doc=vf.doc, reserved=vf.reserved, const=vf.const, enum=f.enum or vf.enum, flags=vf.flags,
-                  writer=vf.writer, reader=vf.reader, feature=vf.feature, since=vf.since, endian=vf.endian)
+                  writer=vf.writer, reader=vf.reader, feature=vf.feature, endian=vf.endian)
     if f.inline is not None and vf.inline is not None:
         # the members of a struct declared in place carry their contracts too; an anonymous one is
         # named after its position, which C never sees, so it takes the version's name

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from .. import arch as archmod
 from ..errors import InputError
+from ..lookup import canonical_arch
 
 MAX_BINARY_BYTES = 1 << 30
 BTF_MAGIC = 0xEB9F
@@ -65,7 +66,7 @@ def open_binary(path: str | Path, arch: str | None = None) -> Binary:
         data = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", shown) from None
-    wanted = _arch(arch) if arch else None
+    wanted = canonical_arch(arch) if arch else None
     if data[:4] == b"\x7fELF":
         import io
 
@@ -89,10 +90,3 @@ def _elf_arch(path: str, elf: Any) -> str:
         raise InputError(f"unsupported ELF: {machine}, {key[1]}-bit, {key[2]}-endian (pvabi knows "
                          f"{', '.join(archmod.ARCH_NAMES)})", path)
     return found
-
-
-def _arch(name: str) -> str:
-    try:
-        return archmod.canonical(name)
-    except KeyError:
-        raise InputError(f"unknown architecture {name!r} (known: {', '.join(archmod.ARCH_NAMES)})") from None

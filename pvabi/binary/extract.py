@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import Layout, Resolver
+from ..engine import Layout, layout_of
 from ..errors import InputError
 from ..model import Abi
 from . import layoutfile
@@ -30,7 +30,7 @@ class Extracted:
         return layoutfile.load_text(self.built.root, self.text)
 
     def layout(self) -> Layout:
-        return Resolver(self.abi(), self.arch).layout(self.built.root)
+        return layout_of(self.abi(), self.built.root, self.arch)
 
 
 class TypeSource:

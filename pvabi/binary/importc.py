@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import arch as archmod
 from ..errors import InputError
+from ..lookup import canonical_arch
 from ..model import AliasDef, EnumDef, FieldDef, PerArch, RecordDef, TypeDef
 from . import layoutfile
 from .builder import Built
@@ -81,7 +82,7 @@ def import_c(header: str | Path, struct: str | tuple[str, ...], arches: tuple[st
     path = Path(header)
     if not path.is_file():
         raise InputError("no such header file", str(header))
-    wanted = tuple(dict.fromkeys(_arch(a) for a in (arches or DEFAULT_ARCHES)))
+    wanted = tuple(dict.fromkeys(canonical_arch(a) for a in (arches or DEFAULT_ARCHES)))
     builts: list[Built] = []
     with tempfile.TemporaryDirectory(prefix="pvabi-import-") as tmp:
         for a in wanted:
@@ -174,10 +175,3 @@ def _per_arch(values: Sequence[tuple[str, object]], arches: list[str]) -> PerArc
     if len(distinct) == 1 and len(values) == len(arches):
         return PerArch((("default", next(iter(distinct))),))
     return PerArch(tuple(sorted(values, key=lambda kv: archmod.arch_order(kv[0]))))
-
-
-def _arch(name: str) -> str:
-    try:
-        return archmod.canonical(name)
-    except KeyError:
-        raise InputError(f"unknown architecture {name!r} (known: {', '.join(archmod.ARCH_NAMES)})") from None

@@ -19,7 +19,7 @@ import textwrap
 from dataclasses import dataclass
 
 from .. import arch as archmod
-from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType
+from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, resolver_for
 from ..errors import InputError
 from ..model import Abi, AliasDef, EnumDef, FieldDef, FlagsDef, LayoutFile, PerArch, RecordDef
 from .names import CNames, check_unique
@@ -54,7 +54,7 @@ def generate(src: Source, options: COptions) -> dict[str, bytes]:
     names = CNames(options.prefix)
     abi = src.abi
     check_unique(abi, names)
-    resolvers = {a: Resolver(abi, a) for a in archmod.ARCH_NAMES}
+    resolvers = {a: resolver_for(abi, a) for a in archmod.ARCH_NAMES}
     file_of = {t: f.id for f in abi.files for t in f.types}
     headers = [_Header(src, f, names, options, resolvers, file_of) for f in abi.files]
     _check_include_cycles(headers)

@@ -16,7 +16,7 @@ compile error naming the assertion.
 from __future__ import annotations
 
 from ..arch import C_NAMES, KERNEL_TYPEDEFS
-from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves
+from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves, resolver_for
 from ..model import Abi, AliasDef
 
 # Freestanding: the compiler's own predefined macros instead of <stdint.h>, so the
@@ -162,7 +162,7 @@ def constant_defines(abi: Abi, resolver: Resolver) -> list[str]:
 
 def c_check_source(abi: Abi, arch: str, names: list[str] | None = None) -> str:
     """A C translation unit that compiles only if GCC agrees with the engine on ``arch``."""
-    resolver = Resolver(abi, arch)
+    resolver = resolver_for(abi, arch)
     wanted = names if names is not None else [r.name for r in abi.records() if r.exists_on(resolver.arch.name)]
     layouts = ordered_layouts(resolver, wanted)
     signed = int(resolver.arch.char_signed)

@@ -17,7 +17,7 @@ import construct as cs
 
 from .. import arch as archmod
 from ..constructs import _UnionBitfield, layout_construct
-from ..engine import BitRun, Layout, Member, Resolver, ScalarType, bit_runs
+from ..engine import BitRun, Layout, Member, ScalarType, bit_runs, resolver_for
 from ..errors import InputError
 from ..model import EnumDef, FlagsDef
 from ..values import bits_key
@@ -50,7 +50,7 @@ def generate(src: Source, options: PyOptions) -> dict[str, bytes]:
     table: list[str] = []
     printer = _Printer()
     for a in archmod.ARCH_NAMES:
-        resolver = Resolver(abi, a)
+        resolver = resolver_for(abi, a)
         top = [r.name for r in abi.records() if r.exists_on(a)]
         for layout in ordered_layouts(resolver, top, inline=True):
             var = _var(layout)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..abiroot import WORKING, AbiRoot, load
+from ..abiroot import WORKING, AbiRoot
 from ..model import Abi
-from ..versions import VersionIndex, parse_name, sha256
+from ..project import Project
+from ..versions import parse_name, sha256
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,12 @@ class Source:
         return dict(self.hashes).get(f"{file_id}.yaml", "")
 
 
-def read_source(root: AbiRoot, version: str = WORKING) -> Source:
+def read_source(root: AbiRoot | Project, version: str = WORKING) -> Source:
     """Load ``version`` of the ABI at ``root`` with the facts a generated banner states."""
-    abi = load(root, version)
-    index = VersionIndex.read(root)
+    project = Project.of(root)
+    abi = project.load(version)
+    index = project.index
+    root = project.root
     if version != WORKING:
         entry = index.resolve(version)
         major, minor = parse_name(entry.name)

@@ -2,13 +2,15 @@
 
 Adding a rule: write ``pvabi/rules/<rule_id_lowercase>.py`` with one ``Rule``
 subclass, add it to ``REGISTRY`` below, and give it firing and non-firing
-cases in ``tests/rule_cases/``. ``RULESET_VERSION`` is bumped whenever a rule
+cases in ``tests/rule_cases/``. ``RULESET_VERSION`` (in ``pvabi/ruleset.py``,
+so the config reads it without importing every rule) is bumped whenever a rule
 is added or a verdict changes, so a project's config can pin what its gate
 enforces.
 """
 
 from __future__ import annotations
 
+from ..ruleset import RULESET_VERSION
 from .array_length_changed import ArrayLengthChanged
 from .base import Rule
 from .bitfield_changed import BitfieldChanged
@@ -42,8 +44,6 @@ from .record_size_changed import RecordSizeChanged
 from .reserved_removed import ReservedRemoved
 from .reserved_zero_declared import ReservedZeroDeclared
 from .unclassified_change import UnclassifiedChange
-
-RULESET_VERSION = 2
 
 REGISTRY: tuple[type[Rule], ...] = (
     LayoutAdded,
@@ -85,8 +85,4 @@ def all_rules() -> list[Rule]:
     return [cls() for cls in REGISTRY]
 
 
-def by_id(rule_id: str) -> Rule | None:
-    return next((r for r in all_rules() if r.id == rule_id), None)
-
-
-__all__ = ["REGISTRY", "RULESET_VERSION", "Rule", "all_rules", "by_id"]
+__all__ = ["REGISTRY", "RULESET_VERSION", "Rule", "all_rules"]
