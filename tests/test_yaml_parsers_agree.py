@@ -128,6 +128,6 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=
 def test_generated_documents_agree(data: dict[str, object], flow: bool) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, sort_keys=False)
     py, c = _both(text)
-    assert isinstance(py, yamlsafe.Document) and isinstance(c, yamlsafe.Document) or py == c
+    assert (isinstance(py, yamlsafe.Document) and isinstance(c, yamlsafe.Document)) or py == c
     if isinstance(py, yamlsafe.Document) and isinstance(c, yamlsafe.Document):
         assert (py.data, py.lines) == (c.data, c.lines)
