@@ -314,8 +314,8 @@ ModeOpt = Annotated[str | None, typer.Option("--mode", metavar="MODE", help="bac
                                              "forward (new guests on an old host) or full. Default: from "
                                              "abi/pvabi.yaml.")]
 FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", metavar="FORMAT[:FILE]", help="text, "
-                      "json or markdown, to stdout or, as FORMAT:FILE, to a file (repeatable; at most one to "
-                      "stdout). Default: text.")]
+                      "json, markdown, github, junit, sarif or gitlab, to stdout or, as FORMAT:FILE, to a file "
+                      "(repeatable; at most one to stdout). Default: text.")]
 
 
 @app.command(epilog="Example: pvabi diff v1.3 v2.0 --mode full\n\n"

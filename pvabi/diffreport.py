@@ -35,7 +35,8 @@ def _section(r: PairReport, ri: int, shown: dict[tuple[int, int], list[PairRepor
              files: dict[tuple[int, int], str], lead: bool) -> Section:
     entries = tuple(
         Entry(f, check_info(f.rule), f.worst(r.policy.directions), r.is_violation(f), label(r, f),
-              shown=(ri, fi) in shown, also=also_text(f, shown.get((ri, fi), [])), witness_file=files.get((ri, fi)))
+              fails=r.failed and r.is_violation(f), shown=(ri, fi) in shown,
+              also=also_text(f, shown.get((ri, fi), [])), witness_file=files.get((ri, fi)))
         for fi, f in enumerate(r.findings))
     counts = {Severity(k): v for k, v in r.counts().items()}
     facts = (("old", r.old), ("new", r.new), ("declared_bump", r.declared_bump),

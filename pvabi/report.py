@@ -67,6 +67,9 @@ class Entry:
     worst: Severity  # over the directions the mode checks
     violation: bool  # enforced by the gate and not compatible in a checked direction
     label: str  # the verdict in words ("BREAKING (fails the gate)"), agreeing with the section's verdict
+    # A violation the section's policy does not let through (a diff's declared major bump lets every
+    # violation through) and no waiver covers: what a CI format marks as an error or a failed test.
+    fails: bool = False
     waived: bool = False  # always False until waivers exist (issue 13)
     waiver: str = ""  # the waiver's justification, when waived
     # Human formats show each distinct finding once: False when another section shows it, or when it is

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..report import Report
-from . import json_format, markdown, text
+from . import github, gitlab, json_format, junit, markdown, sarif, text
 
 Renderer = Callable[[Report, bool], str]
 
@@ -20,6 +20,10 @@ FORMATS: dict[str, Renderer] = {
     "text": text.render,
     "json": json_format.render,
     "markdown": markdown.render,
+    "github": github.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "gitlab": gitlab.render,
 }
 
 

@@ -80,6 +80,7 @@ def _entry(e: Entry) -> dict[str, Any]:
         "severity": {d: f.severity_in(d) for d in DIRECTIONS},
         "worst": e.worst,
         "violation": e.violation,
+        "fails": e.fails,
         "waived": e.waived,
         "waiver": e.waiver,
         "label": e.label,
