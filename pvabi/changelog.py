@@ -52,7 +52,7 @@ def _section(project: Project, old: str, new: str, policy: Policy) -> str:
         lines.append("- No changes.")
     for f in report.findings:
         sev = f"backward {f.severity_in('backward')}, forward {f.severity_in('forward')}"
-        path = f"{f.layout}.{f.path}" if f.path else f.layout
+        path = f"{f.layout}.{f.shown_path}" if f.path else f.layout
         lines.append(f"- `{f.rule}` `{path}` on {arches(f.arches)}: {f.message} ({sev}).")
     notes = root.path / "notes" / f"{new}.md"
     if notes.is_file():

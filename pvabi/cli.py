@@ -250,6 +250,7 @@ def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
     The project's gate (abi/pvabi.yaml) runs against the previous version first: a breaking change
     under a minor version is refused (exit 1, with the findings) unless --allow-break gives a reason.
     """
+    from .diffreport import diff_report
     from .formats.text import render as render_text_diff
     from .release import GateRefused, release
 
@@ -257,7 +258,7 @@ def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
     try:
         v, result = release(r, version, summary, date, allow_break)
     except GateRefused as e:
-        typer.echo(render_text_diff(e.result), nl=False)
+        typer.echo(render_text_diff(diff_report(e.result)), nl=False)
         _fail([str(e)], 1)
         return
     if result is not None and result.failed:
@@ -268,12 +269,15 @@ def freeze_cmd(version: Annotated[str, typer.Argument(metavar="VERSION",
 ModeOpt = Annotated[str | None, typer.Option("--mode", metavar="MODE", help="backward (old guests on a new host), "
                                              "forward (new guests on an old host) or full. Default: from "
                                              "abi/pvabi.yaml.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text, json or markdown.")]
+FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", metavar="FORMAT[:FILE]", help="text, "
+                      "json, markdown, github, junit, sarif or gitlab, to stdout or, as FORMAT:FILE, to a file "
+                      "(repeatable; at most one to stdout). Default: text.")]
 
 
 @app.command(epilog="Example: pvabi diff v1.3 v2.0 --mode full\n\n"
                     "More: pvabi diff v2 working --arch x86_32 --format markdown\n\n"
-                    "pvabi diff v1.0 v1.1 --format json --witness-dir witnesses/")
+                    "pvabi diff v1.0 v1.1 --format json --witness-dir witnesses/\n\n"
+                    "pvabi diff v1.3 v2.0 --format json:diff.json --format text")
 @handles_errors
 def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a version (v1.2, v1), 'working', "
                                              "or another ABI root.")],
@@ -288,7 +292,7 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
          = None,
          category: Annotated[str | None, typer.Option("--category", metavar="CATEGORY", help="Gate: SOURCE, LAYOUT "
                              "or WIRE. Default: from abi/pvabi.yaml.")] = None,
-         format_: FormatOpt = "text",
+         format_: FormatOpt = None,
          witness_dir: Annotated[Path | None, typer.Option("--witness-dir", metavar="DIR", help="Save every witness "
                                 "image (.bin) and its description (.json) here.")] = None,
          color: Annotated[bool | None, typer.Option("--color/--no-color", metavar="", help="Colour the text format. "
@@ -303,29 +307,30 @@ def diff(old: Annotated[str, typer.Argument(metavar="OLD", help="Old side: a ver
     """
     from .config import defaults_note
     from .diff import Policy
+    from .diffreport import diff_report
     from .diffrun import open_for_diff, run_diff, save_witnesses
-    from .formats import FORMATS
-    from .formats.json_format import to_json as diff_json
+    from .formats import FORMATS, parse_targets, write_report
 
-    if format_ not in FORMATS:
-        raise InputError(f"unknown format {format_!r} (known: {', '.join(FORMATS)})")
+    targets = parse_targets(format_ or ["text"])
     r, cfg = open_for_diff(root, old, new)
     _say_defaults(defaults_note(cfg))
     policy = Policy((mode or cfg.mode).lower(), (category or cfg.category).upper())
     result = run_diff(r, old, new, policy, cfg.transitive if transitive is None else transitive,
                       tuple(arch) if arch else None, tuple(layout) if layout else None)
     files = save_witnesses(result, witness_dir) if witness_dir is not None else {}
-    if format_ == "json":
-        _emit_json(diff_json(result, files))
-    elif quiet:
-        from .formats.common import summary
-
-        for report in result.reports:
-            typer.echo(summary(report))
-    else:
+    report = diff_report(result, files)
+    for target in targets:
+        if target.file is not None:
+            write_report(report, target)
+    to_stdout = next((t.format for t in targets if t.file is None), None)
+    if to_stdout == "json" or (to_stdout is not None and not quiet):
         use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
-        typer.echo(FORMATS[format_](result, use_color), nl=False, color=use_color)
-    raise typer.Exit(result.exit_code)
+        use_color = use_color and to_stdout == "text"
+        typer.echo(FORMATS[to_stdout](report, use_color), nl=False, color=use_color)
+    elif to_stdout is not None:
+        for section in report.in_display_order():
+            typer.echo(section.verdict)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command(epilog="Example: pvabi rules FIELD_OFFSET_CHANGED\n\nMore: pvabi rules --markdown > docs/rules.md")
@@ -453,6 +458,7 @@ def check_binary(binary: BinaryArg,
     of its structs would be misread."""
     from .binary.checkbin import check_binary as run_check
     from .diff import Policy
+    from .diffreport import diff_report
     from .formats import FORMATS
 
     if format_ not in FORMATS:
@@ -464,7 +470,7 @@ def check_binary(binary: BinaryArg,
     _say_defaults(defaults_note(cfg))
     found = run_check(project, binary, Policy((mode or cfg.mode).lower(), cfg.category), version,
                       tuple(layout) if layout else None, arch, binary_side)
-    typer.echo(FORMATS[format_](found.result, False), nl=False)
+    typer.echo(FORMATS[format_](diff_report(found.result), False), nl=False)
     if format_ == "text":
         if found.absent:
             typer.echo(f"not in {binary}: {', '.join(found.absent)}")

@@ -27,7 +27,7 @@ from .findings import BREAKING, DIRECTIONS, Witness
 from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
 from .identity import renamed_layouts
 from .lookup import no_type_in_either
-from .model import Abi, EnumDef, FieldDef, FlagsDef, RecordDef
+from .model import Abi, EnumDef, FieldDef, FlagsDef, Loc, RecordDef
 
 
 def is_live(m: Member) -> bool:
@@ -225,6 +225,11 @@ class Comparison:
             names &= used | set(self.layout_filter)
         return sorted(names)
 
+    def type_locs(self, name: str) -> tuple[Loc | None, Loc | None]:
+        """Where an enum or flags type is defined in the old and the new YAML (its values have no line)."""
+        old, new = self.old.types.get(name), self.new.types.get(name)
+        return (old.loc if old else None, new.loc if new else None)
+
     @cached_property
     def old_features(self) -> frozenset[str]:
         return frozenset(x for r in self.old.records() for f in r.fields for x in f.all_features)
@@ -305,6 +310,24 @@ class RecordPair:
             if group_old and group_new and leaf_set(group_old) == leaf_set(group_new):
                 out.append(Regroup(tuple(group_old), tuple(group_new)))
         return out
+
+    def member_locs(self, path: str) -> tuple[Loc | None, Loc | None]:
+        """Where the member ``path`` ("" for the layout itself) is defined in the old and the new YAML.
+
+        A finding names a renamed or regrouped member by one side's name; the match gives the other.
+        """
+        if not path:
+            return (self.old.definition.loc if self.old else None, self.new.definition.loc if self.new else None)
+        old = self.old.member(path) if self.old else None
+        new = self.new.member(path) if self.new else None
+        if old is None or new is None:
+            for mt in self.matches:
+                if path in (mt.old.name, mt.new.name):
+                    old, new = mt.old, mt.new
+            for g in self.regroups:
+                if any(m.name == path for m in (*g.old, *g.new)):
+                    old, new = old or g.old[0], new or g.new[0]
+        return (old.field.loc if old else None, new.field.loc if new else None)
 
     def _regrouped(self, side: str) -> set[str]:
         return {m.name for g in self.regroups for m in (g.old if side == "old" else g.new)}

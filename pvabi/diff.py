@@ -10,14 +10,14 @@ one per earlier version with ``--transitive``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 from . import arch as archmod
 from .compare import Comparison
-from .findings import BREAKING, MODES, SOURCE_ONLY, Finding, enforced
-from .model import Abi
+from .findings import BREAKING, CATEGORIES, MODES, SOURCE_ONLY, Category, Finding, Mode, Severity, enforced
+from .model import Abi, EnumDef, FlagsDef, Loc
 from .rules import RULESET_VERSION, Rule, all_rules
 
 BUMPS = ("none", "minor", "major")
@@ -31,17 +31,38 @@ def run_rules(cmp: Comparison, rules: Iterable[Rule] | None = None) -> list[Find
     flags = list(cmp.flags_pairs())
     for rule in rules:
         for pair in pairs:
-            raw.extend(rule.check_record(pair))
+            raw.extend(_located(rule.check_record(pair), pair.member_locs))
         for old_e, new_e in enums:
-            raw.extend(rule.check_enum(cmp, old_e, new_e))
+            raw.extend(_typed_at(rule.check_enum(cmp, old_e, new_e), cmp.type_locs(_name(old_e, new_e))))
         for old_f, new_f in flags:
-            raw.extend(rule.check_flags(cmp, old_f, new_f))
+            raw.extend(_typed_at(rule.check_flags(cmp, old_f, new_f), cmp.type_locs(_name(old_f, new_f))))
     for pair in pairs:
         for rule in rules:
-            raw.extend(rule.check_remaining(pair, raw))
+            raw.extend(_located(rule.check_remaining(pair, raw), pair.member_locs))
     order = {r.id: i for i, r in enumerate(rules)}
     return sorted(merge_arches(raw), key=lambda f: (f.layout, order[f.rule], f.new_range or f.old_range or (0, 0),
                                                     f.path, archmod.arch_order(f.arches[0])))
+
+
+def _located(found: Iterable[Finding], locs: Callable[[str], tuple[Loc | None, Loc | None]]) -> list[Finding]:
+    """The findings with the YAML file and line of what they concern on each side: the one place they are
+    filled in, so no rule has to."""
+    out = []
+    for f in found:
+        old_loc, new_loc = locs(f.path)
+        out.append(replace(f, old_loc=old_loc, new_loc=new_loc))
+    return out
+
+
+def _typed_at(found: Iterable[Finding], locs: tuple[Loc | None, Loc | None]) -> list[Finding]:
+    """Findings about an enum or flags type point at the type (its values have no line of their own)."""
+    return _located(found, lambda _: locs)
+
+
+def _name(old: EnumDef | FlagsDef | None, new: EnumDef | FlagsDef | None) -> str:
+    defined = new or old
+    assert defined is not None
+    return defined.name
 
 
 def merge_arches(findings: list[Finding]) -> list[Finding]:
@@ -75,8 +96,16 @@ def declared_bump(old: str, new: str) -> str | None:
 
 @dataclass(frozen=True)
 class Policy:
-    mode: str = "backward"
-    category: str = "LAYOUT"
+    mode: str = Mode.BACKWARD
+    category: str = Category.LAYOUT
+
+    def __post_init__(self) -> None:
+        # Known names become typed; an unknown one is kept so that run_diff can refuse it with the list
+        # of known names (a ValueError here would reach the user as a traceback).
+        if self.mode in MODES:
+            object.__setattr__(self, "mode", Mode(self.mode))
+        if self.category in CATEGORIES:
+            object.__setattr__(self, "category", Category(self.category))
 
     @property
     def directions(self) -> tuple[str, ...]:
@@ -103,7 +132,7 @@ class PairReport:
         if not enforced(category, self.policy.category):
             return False
         worst = f.worst(self.policy.directions)
-        return worst == BREAKING or (worst == SOURCE_ONLY and self.policy.category == "SOURCE")
+        return worst == BREAKING or (worst == SOURCE_ONLY and self.policy.category == Category.SOURCE)
 
     @cached_property
     def violations(self) -> tuple[Finding, ...]:
@@ -133,7 +162,7 @@ class PairReport:
 
     def counts(self) -> dict[str, int]:
         """Findings by their worst severity over the mode's directions."""
-        out = {"breaking": 0, "source-only": 0, "compatible": 0}
+        out: dict[str, int] = dict.fromkeys(Severity, 0)
         for f in self.findings:
             out[f.worst(self.policy.directions)] += 1
         return out

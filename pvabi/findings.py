@@ -17,17 +17,50 @@ actually interprets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-DIRECTIONS = ("backward", "forward")
-DIRECTION_TEXT = {
-    "backward": "old guest on new host",
-    "forward": "new guest on old host",
+from .model import Loc
+
+
+class Direction(StrEnum):
+    BACKWARD = "backward"  # an old guest on a new host
+    FORWARD = "forward"  # a new guest on an old host
+
+
+class Severity(StrEnum):
+    """Worst first: ``SEVERITIES`` and ``Finding.worst`` rely on this order."""
+
+    BREAKING = "breaking"
+    SOURCE_ONLY = "source-only"
+    COMPATIBLE = "compatible"
+
+
+class Category(StrEnum):
+    """Strict to loose: ``enforced`` relies on this order."""
+
+    SOURCE = "SOURCE"
+    LAYOUT = "LAYOUT"
+    WIRE = "WIRE"
+
+
+class Mode(StrEnum):
+    BACKWARD = "backward"
+    FORWARD = "forward"
+    FULL = "full"
+
+
+DIRECTIONS = tuple(Direction)
+DIRECTION_TEXT: dict[str, str] = {
+    Direction.BACKWARD: "old guest on new host",
+    Direction.FORWARD: "new guest on old host",
 }
-BREAKING, SOURCE_ONLY, COMPATIBLE = "breaking", "source-only", "compatible"
-SEVERITIES = (BREAKING, SOURCE_ONLY, COMPATIBLE)
-CATEGORIES = ("SOURCE", "LAYOUT", "WIRE")  # strict to loose
-MODES = {"backward": ("backward",), "forward": ("forward",), "full": ("backward", "forward")}
+# The bare names predate the enums; rules, flows and tests still import them.
+BREAKING, SOURCE_ONLY, COMPATIBLE = Severity.BREAKING, Severity.SOURCE_ONLY, Severity.COMPATIBLE
+SEVERITIES = tuple(Severity)
+CATEGORIES = tuple(Category)
+MODES: dict[str, tuple[Direction, ...]] = {Mode.BACKWARD: (Direction.BACKWARD,), Mode.FORWARD: (Direction.FORWARD,),
+         Mode.FULL: (Direction.BACKWARD, Direction.FORWARD)}
 
 
 def enforced(rule_category: str, gate: str) -> bool:
@@ -75,6 +108,23 @@ class Witness:
         return self.image[self.offset:self.offset + self.size]
 
 
+@dataclass(frozen=True, order=True)
+class Identity:
+    """What a finding is about, stable across runs and wording: what a waiver names.
+
+    ``path`` is a member path inside the layout ("" for the layout itself), or a value's name in an enum
+    or flags type; never a display run.
+    """
+
+    rule: str
+    layout: str
+    path: str
+    arch: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.layout}{'.' + self.path if self.path else ''} on {self.arch}"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One change, found by one rule, on one or more architectures."""
@@ -95,13 +145,35 @@ class Finding:
     new_version: str = ""
     details: tuple[str, ...] = field(default=())
     covers: tuple[str, ...] = field(default=())  # members the finding accounts for, beyond ``path``
+    run_end: str = ""  # the last member of a folded run of adjacent members starting at ``path``
+    # The YAML definition of the member (or the layout, or the enum/flags type) on each side; None where
+    # it does not exist. Filled in by ``diff.run_rules``, not by the rules.
+    old_loc: Loc | None = None
+    new_loc: Loc | None = None
 
-    def severity_in(self, direction: str) -> str:
-        return dict(self.severity)[direction]
+    def __post_init__(self) -> None:
+        # Rules build severities from plain words too; the finding holds them typed.
+        object.__setattr__(self, "severity", tuple((Direction(d), Severity(s)) for d, s in self.severity))
 
-    def worst(self, directions: tuple[str, ...]) -> str:
+    def severity_in(self, direction: str) -> Severity:
+        found: dict[str, Severity] = dict(self.severity)  # type: ignore[arg-type]  # typed by __post_init__
+        return found[direction]
+
+    def worst(self, directions: tuple[str, ...]) -> Severity:
         found = {self.severity_in(d) for d in directions}
         return next(s for s in SEVERITIES if s in found or s == COMPATIBLE)
+
+    @property
+    def shown_path(self) -> str:
+        """``path``, or ``first .. last`` for a folded run: for people, never for identity."""
+        return f"{self.path} .. {self.run_end}" if self.run_end else self.path
+
+    def identity(self, arch: str) -> Identity:
+        return Identity(self.rule, self.layout, self.path, arch)
+
+    @property
+    def identities(self) -> tuple[Identity, ...]:
+        return tuple(self.identity(a) for a in self.arches)
 
     def merge_key(self) -> tuple[Any, ...]:
         return (self.rule, self.layout, self.path, self.message, self.severity, self.old, self.new,
@@ -109,4 +181,4 @@ class Finding:
 
 
 def severities(backward: str, forward: str) -> tuple[tuple[str, str], ...]:
-    return (("backward", backward), ("forward", forward))
+    return ((Direction.BACKWARD, Severity(backward)), (Direction.FORWARD, Severity(forward)))

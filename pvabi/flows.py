@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .findings import BREAKING, COMPATIBLE, DIRECTIONS, severities
+from .findings import BREAKING, COMPATIBLE, DIRECTIONS, Direction, severities
 
 OLD_TO_NEW, NEW_TO_OLD = "old-to-new", "new-to-old"
 BOTH = frozenset({OLD_TO_NEW, NEW_TO_OLD})
@@ -53,7 +53,7 @@ def judge(breaks: Iterable[str], writers: Iterable[str], readers: Iterable[str],
     wanted = set(breaks)
     writers, readers = tuple(writers), tuple(readers)
     verdict = {d: BREAKING if flows_in(d, writers, readers) & wanted else otherwise for d in DIRECTIONS}
-    return severities(verdict["backward"], verdict["forward"])
+    return severities(verdict[Direction.BACKWARD], verdict[Direction.FORWARD])
 
 
 def flow_parties(direction: str, flow: str, writers: Iterable[str], readers: Iterable[str]

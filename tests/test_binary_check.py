@@ -102,7 +102,7 @@ def test_the_command_names_misread_structs_with_witnesses(pvabi_proc: object, tm
     assert last.startswith(f"{obj} (x86_64, DWARF): would misread ") and "vcpu_time_info" in last
     as_json = pvabi_proc("check-binary", obj, "--format", "json", "--root", REPO)  # type: ignore[operator]
     assert as_json.exit_code == 1
-    findings = [f for r in json.loads(as_json.stdout)["comparisons"] for f in r["findings"]]
+    findings = [f for r in json.loads(as_json.stdout)["sections"] for f in r["findings"]]
     assert any(f["rule"] == "FIELD_ADDED_OVER_FIELD" for f in findings)
 
 

@@ -232,7 +232,7 @@ def test_newcomer_flow_init_freeze_change_diff(pvabi_proc: Cli, tmp_path: Path) 
         "      - name: preempt_count\n        type: u8\n        offset: 17\n        doc: A new counter.\n"
         "      - name: pad\n        type: u8\n        count: 46\n        offset: 18\n"))
     data = json.loads(ok(pvabi_proc("diff", "v1.0", "--format", "json", cwd=tmp_path)).stdout)
-    rules = {f["rule"] for c in data["comparisons"] for f in c["findings"]}
+    rules = {f["rule"] for c in data["sections"] for f in c["findings"]}
     assert "FIELD_ADDED_IN_RESERVED_ZERO" in rules
     moved = ok(pvabi_proc("diff", "v1.0", cwd=tmp_path))
     assert "v1.0 -> working: passed" in moved.stdout
@@ -271,12 +271,13 @@ def test_no_color_is_honoured_on_a_terminal() -> None:
 def test_markdown_fits_a_pull_request_comment_and_says_what_was_cut() -> None:
     from pvabi import find_root
     from pvabi.diff import Policy
+    from pvabi.diffreport import diff_report
     from pvabi.diffrun import run_diff
 
     result = run_diff(find_root(REPO), "v1.0", "v2.0", Policy("full", "SOURCE"), transitive=True)
-    whole = markdown.render(result)
+    whole = markdown.render(diff_report(result))
     assert len(whole) <= markdown.LIMIT and "Cut to fit" not in whole
-    cut = markdown.render(result, limit=4000)
+    cut = markdown.render(diff_report(result), limit=4000)
     assert len(cut) <= 4000
     assert re.search(r"Cut to fit a pull-request comment \(4,000 characters\): \d+ witness/fix entr(y|ies) and "
                      r"\d+ table rows? left out", cut)

@@ -70,11 +70,11 @@ def diff_json(cli: Cli, *args: object, root: Path = SHIPPED_ABI) -> dict[str, An
 
 
 def findings(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for c in data["comparisons"] for f in c["findings"]]
+    return [f for c in data["sections"] for f in c["findings"]]
 
 
 def pairs(data: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(c["old"], c["new"]) for c in data["comparisons"]]
+    return [(c["old"], c["new"]) for c in data["sections"]]
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -161,7 +161,7 @@ def test_json_report_matches_schema(cli: Cli, old: str, new: str, mode: str) -> 
 
 def test_major_release_json_in_full_mode(cli: Cli) -> None:
     data = diff_json(cli, "v1.3", "v2.0", "--mode", "full")
-    direct = data["comparisons"][-1]
+    direct = data["sections"][-1]
     assert (direct["old"], direct["new"], direct["declared_bump"], direct["required_bump"]) == (
         "v1.3", "v2.0", "major", "major")
     assert (direct["bump_ok"], direct["failed"], data["exit_code"]) == (True, False, 0)
@@ -180,7 +180,7 @@ def test_every_format_tells_the_same_story(cli: Cli, old: str, new: str) -> None
     assert len([line for line in markdown.splitlines() if re.match(r"^\| (❌|⚠️|✅)", line)]) == total
     summaries = [m.groupdict() for m in map(SUMMARY.match, text.splitlines()) if m]
     assert [(s["old"], s["new"]) for s in summaries] == pairs(data)
-    for s, c in zip(summaries, data["comparisons"], strict=True):
+    for s, c in zip(summaries, data["sections"], strict=True):
         assert (int(s["breaking"]), int(s["source"]), int(s["compatible"])) == (
             c["counts"]["breaking"], c["counts"]["source-only"], c["counts"]["compatible"])
         assert required_bump(s["verdict"]) == c["required_bump"]
@@ -200,7 +200,7 @@ def test_text_has_one_block_per_finding_and_a_summary(cli: Cli) -> None:
     last = text.rstrip("\n").splitlines()[-1]
     m = SUMMARY.match(last)
     assert m, f"last line is not a summary: {last!r}"
-    counts = data["comparisons"][0]["counts"]
+    counts = data["sections"][0]["counts"]
     assert (int(m["breaking"]), int(m["source"]), int(m["compatible"]), required_bump(m["verdict"])) == (
         counts["breaking"], counts["source-only"], counts["compatible"], "major")
     assert "allowed by the major bump v1.3 -> v2.0" in last and m["state"] == "passed"
@@ -245,7 +245,7 @@ def test_moved_field_in_working_copy_exits_1(run_both: Cli, cli: Cli, abi_copy: 
     swap_clock_fields(abi_copy)
     exits(run_both("diff", "v2.0", "working", "--root", abi_copy), 1)
     data = diff_json(cli, "v2.0", "working", "--no-transitive", root=abi_copy)
-    (c,) = data["comparisons"]
+    (c,) = data["sections"]
     assert (c["declared_bump"], c["required_bump"], c["failed"]) == (None, "major", True)
     moved = {(f["rule"], f["layout"], f["path"]) for f in c["findings"] if f["violation"]}
     assert moved == {("FIELD_OFFSET_CHANGED", "vcpu_time_info", "tsc_timestamp"),
@@ -501,7 +501,7 @@ def test_layout_filter_accepts_enum_and_flags_types(cli: Cli, name: str, rule: s
     """Findings are reported under enum and flags names, so the filter takes those names too."""
     first, second = ("v1.0", "v1.1") if name == "vmi_call" else ("v1.2", "v1.3")
     data = diff_json(cli, first, second, "--no-transitive", "--layout", name)
-    findings = [f for c in data["comparisons"] for f in c["findings"]]
+    findings = [f for c in data["sections"] for f in c["findings"]]
     assert [(f["rule"], f["layout"]) for f in findings] == [(rule, name)]
 
 
@@ -512,11 +512,11 @@ def test_transitive_text_shows_each_finding_once(cli: Cli) -> None:
     args = ("diff", "v1.3", "v2.0", "--transitive", "--root", SHIPPED_ABI)
     data = report(cli(*args, "--format", "json"))
     text = exits(cli(*args), 0).stdout
-    assert [(c["old"], c["new"]) for c in data["comparisons"]] == [
+    assert [(c["old"], c["new"]) for c in data["sections"]] == [
         ("v1.0", "v2.0"), ("v1.1", "v2.0"), ("v1.2", "v2.0"), ("v1.3", "v2.0")]
     headings = [line for line in text.splitlines() if line.startswith("== ")]
     assert headings == ["== v1.3 -> v2.0", "== v1.0 -> v2.0", "== v1.1 -> v2.0", "== v1.2 -> v2.0"]
-    asked = next(c for c in data["comparisons"] if c["old"] == "v1.3")
+    asked = next(c for c in data["sections"] if c["old"] == "v1.3")
     assert len(SEVERITY_LABEL.findall(text)) == len(asked["findings"])  # nothing fails elsewhere
     offset_moves = [b for b in text.split("\n\n") if "shared_info.evtchn_pending on arm32" in b
                     and "FIELD_OFFSET_CHANGED" in b]

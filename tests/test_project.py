@@ -8,6 +8,7 @@ shipped ABI, so a consumer that re-loads or re-lays-out is caught wherever it is
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -78,7 +79,7 @@ def test_changelog_loads_each_version_once_and_reads_the_index_once(counts: Coun
 def test_transitive_diff_loads_each_version_once_and_reads_the_index_once(counts: Counts) -> None:
     run = _run("diff", "v1.0", "v2.0", "--transitive", "--format", "json")
     assert run.exit_code == 0, run.output
-    assert run.stdout.count('"old": "v1.') == 4  # one comparison per earlier version
+    assert len(json.loads(run.stdout)["sections"]) == 4  # one comparison per earlier version
     assert counts.loads == Counter({v: 1 for v in FROZEN})
     assert counts.index_reads == 1
 

@@ -1,12 +1,13 @@
-"""Wording shared by the diff output formats."""
+"""Wording shared by the output formats (the verdict words themselves come with the report)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..arch import ARCH_NAMES
-from ..diff import DiffResult, PairReport
-from ..findings import BREAKING, DIRECTION_TEXT, Finding, Witness
+from ..findings import DIRECTION_TEXT, Finding, Witness
+from ..model import Loc
+from ..report import Report
 
 MODE_TEXT = {
     "backward": "backward (old guests on the new host)",
@@ -16,8 +17,27 @@ MODE_TEXT = {
 
 
 def where(f: Finding) -> str:
-    path = f"{f.layout}.{f.path}" if f.path else f.layout
+    path = f"{f.layout}.{f.shown_path}" if f.path else f.layout
     return f"{path} on {arches(f.arches)}"
+
+
+def header(report: Report) -> str:
+    """``mode backward (...), transitive; gate category LAYOUT; ruleset 2``."""
+    m = report.metadata
+    return (f"mode {MODE_TEXT[m.mode]}{', transitive' if m.transitive else ''}; gate category {m.category}; "
+            f"ruleset {m.ruleset}")
+
+
+def locations(f: Finding) -> str:
+    """``old.yaml:12 -> new.yaml:14``, one side when the other has no such member, "" when neither has."""
+    def loc(x: Loc | None) -> str:
+        return str(x) if x is not None else "-"
+
+    if f.old_loc is None and f.new_loc is None:
+        return ""
+    if f.old_loc == f.new_loc:
+        return loc(f.new_loc)
+    return f"{loc(f.old_loc)} -> {loc(f.new_loc)}"
 
 
 def arches(names: tuple[str, ...]) -> str:
@@ -72,93 +92,3 @@ def witness_lines(w: Witness) -> list[str]:
     if w.note:
         lines.append(w.note)
     return lines
-
-
-def label(r: PairReport, f: Finding) -> str:
-    """The finding's verdict in words that agree with the summary line."""
-    worst = f.worst(r.policy.directions)
-    text = worst.upper()
-    if r.is_violation(f):
-        allowed = _allowed_by(r)
-        return f"{text} (allowed by {allowed})" if allowed else f"{text} (fails the gate)"
-    if worst == BREAKING:
-        return f"{text} (not enforced by the {r.policy.category} gate)"
-    return text
-
-
-def _allowed_by(r: PairReport) -> str | None:
-    if r.failed:
-        return None
-    if r.declared is not None:
-        return "the major bump the newest frozen version already declared"
-    return f"the major bump {r.old} -> {r.new}"
-
-
-def also_text(f: Finding, others: list[PairReport]) -> str:
-    """``v1.0, v1.1 (fails the gate there)``: the other old versions a finding holds against."""
-    parts = []
-    for r in others:
-        fails = r.failed and any(identity(v) == identity(f) for v in r.violations)
-        parts.append(f"{r.old}{' (fails the gate there)' if fails else ''}")
-    return ", ".join(parts)
-
-
-def summary(r: PairReport) -> str:
-    """``OLD -> NEW: STATE: counts; what the bump policy made of them`` in words that agree with each other."""
-    c = r.counts()
-    counts = f"{c['breaking']} breaking, {c['source-only']} source-only, {c['compatible']} compatible"
-    n = len(r.violations)
-    if not r.findings:
-        verdict = "no changes"
-    elif r.failed:
-        declared = r.declared_bump
-        why = (f"{r.new} declares no version bump" if declared is None
-               else f"{r.old} -> {r.new} is a {declared} bump, not major")
-        verdict = f"{n} fail{'s' if n == 1 else ''} the gate: a major version bump is needed, and {why}"
-    elif n:
-        verdict = f"{n} breaking, allowed by {_allowed_by(r)}"
-    elif r.required_bump == "none":
-        verdict = "no version bump needed"
-    else:
-        verdict = "a minor version bump is needed" + (
-            "" if r.bump_ok else f", but {r.old} -> {r.new} declares {r.declared_bump or 'none'}")
-    return f"{r.old} -> {r.new}: {'FAILED' if r.failed else 'passed'}: {counts}; {verdict}"
-
-
-def identity(f: Finding) -> tuple[object, ...]:
-    """A finding as a change, whichever earlier version it was found against."""
-    return (f.rule, f.layout, f.path, f.arches, f.message, f.severity, f.old, f.new, f.old_range, f.new_range)
-
-
-def ordered(result: DiffResult) -> list[PairReport]:
-    """The pair the user asked for first, then the earlier versions a transitive run added, oldest first."""
-    reports = list(result.reports)
-    asked = [r for r in reports if result.asked == (r.old, r.new)]
-    return asked + [r for r in reports if r not in asked]
-
-
-Shown = list[tuple[Finding, list[PairReport]]]
-
-
-def deduplicated(result: DiffResult) -> list[tuple[PairReport, Shown]]:
-    """Each distinct finding once, in the first report (in ``ordered``) that has it, with the other
-    comparisons it also holds in."""
-    also: dict[tuple[object, ...], list[PairReport]] = {}
-    for r in ordered(result):
-        for f in r.findings:
-            also.setdefault(identity(f), []).append(r)
-    seen: set[tuple[object, ...]] = set()
-    out = []
-    for i, r in enumerate(ordered(result)):
-        shown = []
-        # The comparisons a transitive run adds show only what fails there: what they allow is history
-        # the earlier releases already accepted, and `pvabi diff OLD NEW` shows it whole.
-        failing = {identity(f) for f in r.violations} if r.failed else set()
-        for f in r.findings:
-            key = identity(f)
-            if key in seen or (i > 0 and result.asked is not None and key not in failing):
-                continue
-            seen.add(key)
-            shown.append((f, also[key][1:]))
-        out.append((r, shown))
-    return out

@@ -1,4 +1,8 @@
-"""JSON diff report, schema ``pvabi.diff/1`` (pvabi/schemas/diff.schema.json, docs/json.md)."""
+"""A report as JSON: ``pvabi.diff/2`` for ``pvabi diff`` (pvabi/schemas/diff.schema.json, docs/json.md).
+
+Machine formats list every entry of every section, including those the human
+formats fold away (``shown``: false).
+"""
 
 from __future__ import annotations
 
@@ -6,40 +10,43 @@ import hashlib
 import json
 from typing import Any
 
-from ..diff import DiffResult, PairReport
-from ..findings import DIRECTIONS, Finding, Witness
-
-SCHEMA = "pvabi.diff/1"
-
-
-def render(result: DiffResult, color: bool = False) -> str:
-    return json.dumps(to_json(result), indent=2, sort_keys=False) + "\n"
+from ..findings import DIRECTIONS, Witness
+from ..model import Loc
+from ..report import Entry, Report, Section
 
 
-def to_json(result: DiffResult, witness_files: dict[tuple[int, int], str] | None = None) -> dict[str, Any]:
-    """``witness_files`` maps (comparison index, finding index) to a saved witness file's name."""
-    files = witness_files or {}
+def render(report: Report, color: bool = False) -> str:
+    return json.dumps(to_json(report), indent=2, sort_keys=False) + "\n"
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    m = report.metadata
     return {
-        "schema": SCHEMA,
-        "ruleset": result.ruleset,
-        "mode": result.policy.mode,
-        "category": result.policy.category,
-        "transitive": result.transitive,
-        "exit_code": result.exit_code,
-        "comparisons": [_report(r, files, i) for i, r in enumerate(result.reports)],
+        "schema": report.schema,
+        "command": report.command,
+        "pvabi_version": m.pvabi_version,
+        "ruleset": m.ruleset,
+        "mode": m.mode,
+        "category": m.category,
+        "transitive": m.transitive,
+        "asked": {"old": m.asked[0], "new": m.asked[1]} if m.asked else None,
+        "exit_code": report.exit_code,
+        "summary": {"verdict": report.summary.verdict, "failed": report.summary.failed,
+                    "violations": report.summary.violations, "waived": report.summary.waived,
+                    "counts": dict(report.summary.counts)},
+        "sections": [_section(s) for s in report.sections],
     }
 
 
-def _report(r: PairReport, files: dict[tuple[int, int], str], ri: int) -> dict[str, Any]:
+def _section(s: Section) -> dict[str, Any]:
     return {
-        "old": r.old,
-        "new": r.new,
-        "declared_bump": r.declared_bump,
-        "required_bump": r.required_bump,
-        "bump_ok": r.bump_ok,
-        "failed": r.failed,
-        "counts": r.counts(),
-        "findings": [_finding(r, f, files.get((ri, fi))) for fi, f in enumerate(r.findings)],
+        "kind": s.kind,
+        "title": s.title,
+        **dict(s.facts),
+        "failed": s.failed,
+        "verdict": s.verdict,
+        "counts": dict(s.counts),
+        "findings": [_entry(e) for e in s.entries],
     }
 
 
@@ -47,26 +54,41 @@ def _range(x: tuple[int, int] | None) -> list[int] | None:
     return list(x) if x is not None else None
 
 
-def _finding(r: PairReport, f: Finding, file: str | None) -> dict[str, Any]:
-    rule = r.rule(f.rule)
+def _loc(x: Loc | None) -> dict[str, Any] | None:
+    return {"file": x.file, "line": x.line} if x is not None else None
+
+
+def _entry(e: Entry) -> dict[str, Any]:
+    f = e.finding
     return {
         "rule": f.rule,
-        "title": rule.title,
-        "category": rule.category,
+        "title": e.info.title,
+        "category": e.info.category,
         "layout": f.layout,
         "path": f.path,
+        "covers": list(f.covers),
+        "run_end": f.run_end,
         "arches": list(f.arches),
+        "identities": [{"rule": i.rule, "layout": i.layout, "path": i.path, "arch": i.arch} for i in f.identities],
+        "old_loc": _loc(f.old_loc),
+        "new_loc": _loc(f.new_loc),
         "message": f.message,
         "old": f.old,
         "new": f.new,
         "old_range": _range(f.old_range),
         "new_range": _range(f.new_range),
         "severity": {d: f.severity_in(d) for d in DIRECTIONS},
-        "worst": f.worst(r.policy.directions),
-        "violation": r.is_violation(f),
-        "fix": rule.fix,
-        "witness": _witness(f.witness, file) if f.witness else None,
+        "worst": e.worst,
+        "violation": e.violation,
+        "fails": e.fails,
+        "waived": e.waived,
+        "waiver": e.waiver,
+        "label": e.label,
+        "shown": e.shown,
+        "fix": e.info.fix,
+        "witness": _witness(f.witness, e.witness_file) if f.witness else None,
         "witness_note": f.witness_note,
+        "facts": dict(e.facts),
     }
 
 

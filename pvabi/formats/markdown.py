@@ -1,4 +1,4 @@
-"""Markdown diff report, for a pull-request comment.
+"""Markdown report, for a pull-request comment.
 
 GitHub refuses comments over 65,536 characters, so the report is built to fit:
 the verdicts and the table of distinct findings come first, witnesses and fixes
@@ -8,32 +8,39 @@ dropped from the end with a line saying how many and how to see them.
 
 from __future__ import annotations
 
-from ..diff import DiffResult, PairReport
-from ..findings import Finding
-from .common import MODE_TEXT, also_text, arches, deduplicated, label, ranges, summary, witness_lines
+from ..findings import Severity
+from ..report import Entry, Report
+from .common import MODE_TEXT, arches, locations, ranges, witness_lines
 
-ICON = {"breaking": "❌", "source-only": "⚠️", "compatible": "✅"}
+ICON = {Severity.BREAKING: "❌", Severity.SOURCE_ONLY: "⚠️", Severity.COMPATIBLE: "✅"}
 LIMIT = 65_536  # GitHub's limit on an issue or pull-request comment, in characters
 
 
-def render(result: DiffResult, color: bool = False, limit: int = LIMIT) -> str:
-    p = result.policy
-    head = [f"### pvabi diff: {'failed' if result.failed else 'passed'}", "",
-            f"Mode {MODE_TEXT[p.mode]}{', transitive' if result.transitive else ''}; gate category "
-            f"`{p.category}`; ruleset {result.ruleset}."]
-    sections = deduplicated(result)
+def render(report: Report, color: bool = False, limit: int = LIMIT) -> str:
+    m = report.metadata
+    head = [f"### pvabi {report.command}: {report.summary.verdict}", "",
+            f"Mode {MODE_TEXT[m.mode]}{', transitive' if m.transitive else ''}; gate category "
+            f"`{m.category}`; ruleset {m.ruleset}."]
+    sections = report.in_display_order()
     # Verdicts first, so they survive any cut.
-    head += ["", *[f"- **{_escape(summary(r))}**" for r, _ in sections]]
+    head += ["", *[f"- **{_escape(s.verdict)}**" for s in sections]]
     rows: list[list[str]] = []
     details: list[list[str]] = []
-    for r, shown in sections:
+    for s in sections:
+        shown = [e for e in s.entries if e.shown]
         if not shown:
             continue
-        rows.append(["", f"#### `{r.old}` → `{r.new}`", "",
+        rows.append(["", f"#### {_title(s.title)}", "",
                      "| | Rule | Where | Arch | Change | Backward | Forward |", "|---|---|---|---|---|---|---|"])
-        rows += [[_row(r, f, others)] for f, others in shown]
-        details += [_details(r, f) for f, _ in shown if f.witness is not None or r.is_violation(f)]
+        rows += [[_row(e)] for e in shown]
+        details += [_details(e) for e in shown if e.finding.witness is not None or e.violation]
     return _fit(head, rows, details, limit)
+
+
+def _title(title: str) -> str:
+    """``v1.3 -> v2.0`` as `` `v1.3` → `v2.0` ``."""
+    old, sep, new = title.partition(" -> ")
+    return f"`{old}` → `{new}`" if sep else _escape(title)
 
 
 def _fit(head: list[str], rows: list[list[str]], details: list[list[str]], limit: int) -> str:
@@ -64,22 +71,25 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _row(r: PairReport, f: Finding, others: list[PairReport]) -> str:
-    worst = f.worst(r.policy.directions)
-    mark = f"{ICON[worst]} {_escape(label(r, f))}"
-    path = f"{f.layout}.{f.path}" if f.path else f.layout
-    change = _escape(f.message) + (f" (also against {_escape(also_text(f, others))})" if others else "")
-    cells = [mark, f"`{f.rule}`", f"`{path}` {ranges(f)}", arches(f.arches), change,
+def _row(e: Entry) -> str:
+    f = e.finding
+    mark = f"{ICON[e.worst]} {_escape(e.label)}"
+    path = f"{f.layout}.{f.shown_path}" if f.path else f.layout
+    defined = f" ({_escape(locations(f))})" if locations(f) else ""
+    change = _escape(f.message) + (f" (also against {_escape(e.also)})" if e.also else "")
+    cells = [mark, f"`{f.rule}`", f"`{path}` {ranges(f)}{defined}", arches(f.arches), change,
              f.severity_in("backward"), f.severity_in("forward")]
     return "| " + " | ".join(cells) + " |"
 
 
-def _details(r: PairReport, f: Finding) -> list[str]:
-    path = f"{f.layout}.{f.path}" if f.path else f.layout
+def _details(e: Entry) -> list[str]:
+    f = e.finding
+    path = f"{f.layout}.{f.shown_path}" if f.path else f.layout
     out = [f"- `{f.rule}` `{path}` ({arches(f.arches)}): {_escape(f.message)}"]
     if f.witness is not None:
         out += [f"  - witness: {_escape(line)}" for line in witness_lines(f.witness)]
     elif f.witness_note:
         out.append(f"  - no witness: {_escape(f.witness_note)}")
-    out.append(f"  - fix: {_escape(r.rule(f.rule).fix)}")
+    out += [f"  - {key}: {_escape(str(value))}" for key, value in e.facts]
+    out.append(f"  - fix: {_escape(e.info.fix)}")
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..compare import Comparison, RecordPair, parties
-from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, SOURCE_ONLY, Witness, severities
+from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, SOURCE_ONLY, Direction, Witness, severities
 from ..flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties, judge
 
 # A table of call or operation numbers that no field stores (VMI's call slots)
@@ -38,7 +38,7 @@ def judge_users(cmp: Comparison, type_name: str, attr: str, breaks: set[str] | f
     verdicts = [dict(judge(breaks, (w,), (r,), otherwise)) for w, r in sorted(contracts)]
     order = (BREAKING, SOURCE_ONLY, COMPATIBLE)
     worst = {d: min((v[d] for v in verdicts), key=order.index) for d in DIRECTIONS}
-    return severities(worst["backward"], worst["forward"])
+    return severities(worst[Direction.BACKWARD], worst[Direction.FORWARD])
 
 
 def type_arches(cmp: Comparison, type_name: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ..bytesig import type_changes
 from ..compare import Match, RecordPair, describe, gated, parties, space_kind
 from ..engine import ArrayType
-from ..findings import Finding
+from ..findings import Category, Finding
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -15,7 +15,7 @@ from .base import Rule
 class ArrayLengthChanged(Rule):
     id = "ARRAY_LENGTH_CHANGED"
     title = "Array length changed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("An array field present in both layouts has different dimensions. Growing the outer dimension "
            "in place is judged like a new field in the bytes it takes: into reserved-zero space it is "
            "compatible, into padding, reserved-any space or past the old end it breaks new readers of "

@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from ..compare import Comparison, RecordPair
-from ..findings import Finding, Witness
+from ..findings import Category, Finding, Witness
 from ..model import EnumDef, FlagsDef
 
 
 class Rule:
     id: ClassVar[str]
     title: ClassVar[str]
-    category: ClassVar[str]  # SOURCE, LAYOUT or WIRE
+    category: ClassVar[Category]
     doc: ClassVar[str]  # one paragraph: what it detects and why it matters
     fix: ClassVar[str]  # one line: how to fix
     backward: ClassVar[str]  # severity in the backward direction, in words

@@ -8,7 +8,7 @@ from ..codec import ConstructCodec
 from ..compare import Match, RecordPair, parties
 from ..engine import Layout, Member, bits_of
 from ..errors import DecodeError
-from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, Finding, Witness
+from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, Category, Finding, Witness
 from ..flows import BOTH, NEW_TO_OLD, OLD_TO_NEW, flow_parties, judge
 from .base import Rule
 
@@ -21,7 +21,7 @@ def _text(m: Member) -> str:
 class BitfieldChanged(Rule):
     id = "BITFIELD_CHANGED"
     title = "Bitfield moved or resized"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A bitfield's bits moved inside its record, or it gained or lost bits (including a member turned "
            "into a bitfield or back), while byte-level rules see the same bytes. Bits are numbered as GCC "
            "numbers them (from the least significant bit of the first byte on little-endian targets, from the "
@@ -49,7 +49,7 @@ class BitfieldChanged(Rule):
             writers, readers = parties(mt.old, mt.new)
             sev = judge(breaks, writers, readers, COMPATIBLE)
             witness, note = None, ""
-            if any(s == "breaking" for _, s in sev):
+            if any(s == BREAKING for _, s in sev):
                 witness = self._witness(pair, mt, sev, breaks)
                 note = "" if witness else "no image found whose bits decode differently under the reader's layout"
             yield self.finding(pair, mt.new.name, f"{mt.new.name}: {_text(mt.old)} -> {_text(mt.new)}", sev,

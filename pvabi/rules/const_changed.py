@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, parties
-from ..findings import Finding
+from ..findings import Category, Finding
 from ..flows import BOTH, judge
 from ..witness import const_image
 from .base import Rule
@@ -24,7 +24,7 @@ def _show(value: object) -> str:
 class ConstChanged(Rule):
     id = "CONST_CHANGED"
     title = "Constant or magic changed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A field declared with a constant (a signature, a magic number, a fixed API version) holds a "
            "different constant in the new layout, or gained or lost its constant. A peer that checks "
            "the magic rejects every image of the other version; one that does not check misreads it.")

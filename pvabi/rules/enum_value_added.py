@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, Category, Finding
 from ..flows import NEW_TO_OLD
 from ..model import EnumDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class EnumValueAdded(Rule):
     id = "ENUM_VALUE_ADDED"
     title = "Enum value added"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("The new enum defines a number the old one did not. Old writers never produce it, so new "
            "readers are safe; but a new writer may store it where an old reader will meet a value it "
            "does not know. That is a hazard in whichever direction new writers face old readers: for "

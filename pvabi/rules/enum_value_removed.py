@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, Category, Finding
 from ..flows import OLD_TO_NEW
 from ..model import EnumDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class EnumValueRemoved(Rule):
     id = "ENUM_VALUE_REMOVED"
     title = "Enum value removed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A name and number of the old enum are gone and the number is not reused under a new name "
            "(that is ENUM_VALUE_RENAMED). Old writers still store it; new readers meet a value they do not "
            "define. An enum no field stores (a table of call numbers) is taken to carry requests from "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import SOURCE_ONLY, Finding, severities
+from ..findings import SOURCE_ONLY, Category, Finding, severities
 from ..model import EnumDef
 from .base import Rule
 
@@ -13,7 +13,7 @@ from .base import Rule
 class EnumValueRenamed(Rule):
     id = "ENUM_VALUE_RENAMED"
     title = "Enum value renamed"
-    category = "SOURCE"
+    category = Category.SOURCE
     doc = ("An old enum name is gone, but its number is still defined under a name the old enum did not "
            "have. Binaries are unaffected; C code using the old constant stops compiling.")
     fix = "Keep the old name as an alias (a second #define) for a deprecation period."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, Category, Finding
 from ..flows import BOTH, OLD_TO_NEW
 from ..model import EnumDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class EnumValueRenumbered(Rule):
     id = "ENUM_VALUE_RENUMBERED"
     title = "Enum value renumbered"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("An enum name exists in both versions with different numbers. Binaries carry the number, not "
            "the name, so each side decodes the other's value as something else (or as nothing).")
     fix = "Give enum numbers once and never change them; add a new name for a new number."

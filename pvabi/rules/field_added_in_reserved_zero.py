@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._added import AddedFieldRule
 
 
 class FieldAddedInReservedZero(AddedFieldRule):
     id = "FIELD_ADDED_IN_RESERVED_ZERO"
     title = "Field added in reserved-zero space"
-    category = "WIRE"
+    category = Category.WIRE
     space = "zero"
     doc = ("A new field occupies bytes the old layout declared reserved, must be zero. Old writers leave "
            "zero there, so a new reader of an old image sees zero, which must mean \"absent\" or the "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._added import AddedFieldRule
 
 
 class FieldAddedInUndeclaredSpace(AddedFieldRule):
     id = "FIELD_ADDED_IN_UNDECLARED_SPACE"
     title = "Field added in undeclared space"
-    category = "WIRE"
+    category = Category.WIRE
     space = "undeclared"
     doc = ("A new field occupies bytes the old layout never promised to be zero: GCC padding, a region "
            "reserved with any content, or, in a union, bytes old writers filled through another member. "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._added import AddedFieldRule
 
 
 class FieldAddedOverField(AddedFieldRule):
     id = "FIELD_ADDED_OVER_FIELD"
     title = "Field added over an old field"
-    category = "WIRE"
+    category = Category.WIRE
     space = "field"
     doc = ("A new field occupies bytes that a live field of the old layout held (one that moved away or "
            "was removed). Old writers still put the old field's value there; a new reader takes it for "

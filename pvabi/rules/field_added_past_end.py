@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._added import AddedFieldRule
 
 
 class FieldAddedPastEnd(AddedFieldRule):
     id = "FIELD_ADDED_PAST_END"
     title = "Field added past the old end"
-    category = "WIRE"
+    category = Category.WIRE
     space = "past_end"
     doc = ("A new field lies (partly) past the old size of its layout. An old writer's record ends before "
            "it, so a new reader of an old image decodes whatever follows in memory. It is compatible when a "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, Finding, severities
+from ..findings import BREAKING, COMPATIBLE, DIRECTIONS, Category, Direction, Finding, severities
 from ..model import FieldDef
 from .base import Rule
 
@@ -13,7 +13,7 @@ from .base import Rule
 class FieldContractChanged(Rule):
     id = "FIELD_CONTRACT_CHANGED"
     title = "Field writer, reader or feature changed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A field keeps its name, offset and type, but who writes it, who reads it, or the feature that "
            "gates its use changed. The bytes decode the same, yet the protocol around them moved. Each "
            "party follows the contract of the version it runs; a direction breaks when some reader expects "
@@ -56,7 +56,7 @@ def _breaks(old: FieldDef, new: FieldDef, direction: str) -> bool:
     feature the other side's version does not gate the same way is never
     negotiated between them, so that party leaves it alone.
     """
-    runs_new = {"host": direction == "backward", "guest": direction == "forward"}
+    runs_new = {"host": direction == Direction.BACKWARD, "guest": direction == Direction.FORWARD}
     other = {"host": "guest", "guest": "host"}
 
     def contract(p: str) -> FieldDef:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._typechange import TypeChangeRule
 
 
 class FieldEndiannessChanged(TypeChangeRule):
     id = "FIELD_ENDIANNESS_CHANGED"
     title = "Field byte order changed"
-    category = "WIRE"
+    category = Category.WIRE
     kinds = ("endianness",)
     doc = ("A multi-byte field keeps its offset and width but its byte order changed (an explicit endian "
            "on the field or its layout). Any value whose bytes are not a palindrome decodes differently.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Match, RecordPair, parties
-from ..findings import Finding
+from ..findings import Category, Finding
 from ..flows import BOTH, judge
 from .base import Rule
 
@@ -13,7 +13,7 @@ from .base import Rule
 class FieldOffsetChanged(Rule):
     id = "FIELD_OFFSET_CHANGED"
     title = "Field offset changed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A field present in both layouts (by name or as a rename) starts at a different offset. A peer "
            "on the other version reads it from the wrong bytes. Consecutive fields that moved by the same "
            "amount (everything after an insertion or a widened member) are reported once, as a run "
@@ -61,8 +61,8 @@ class FieldOffsetChanged(Rule):
         names = first.new.name if len(run) == 1 else f"{first.new.name} .. {last.new.name}"
         count = "" if len(run) == 1 else f" ({len(run)} fields)"
         return self.finding(
-            pair, names, f"{names}{count} shifted by {delta:+d} bytes", sev, witness,
+            pair, first.new.name, f"{names}{count} shifted by {delta:+d} bytes", sev, witness,
             old=f"offset {first.old.offset}", new=f"offset {first.new.offset}",
             old_range=(first.old.offset, last.old.end), new_range=(first.new.offset, last.new.end),
             details=tuple(f"{mt.new.name}: {mt.old.offset} -> {mt.new.offset}" for mt in run),
-            covers=tuple(mt.new.name for mt in run))
+            covers=tuple(mt.new.name for mt in run), run_end=last.new.name if len(run) > 1 else "")

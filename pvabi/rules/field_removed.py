@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..compare import RecordPair, describe, parties
 from ..engine import Member
-from ..findings import SOURCE_ONLY, Finding
+from ..findings import SOURCE_ONLY, Category, Finding
 from ..flows import NEW_TO_OLD, judge
 from .base import Rule
 
@@ -14,7 +14,7 @@ from .base import Rule
 class FieldRemoved(Rule):
     id = "FIELD_REMOVED"
     title = "Field removed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A field the old layout defined has no counterpart in the new one (by name, or by offset and type "
            "as a rename), or its bytes were declared reserved. Old readers still decode those bytes, but "
            "new writers no longer put the value there, so the old reader sees zero or garbage. A field "

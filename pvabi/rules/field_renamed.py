@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, describe
-from ..findings import SOURCE_ONLY, Finding, severities
+from ..findings import SOURCE_ONLY, Category, Finding, severities
 from .base import Rule
 
 
 class FieldRenamed(Rule):
     id = "FIELD_RENAMED"
     title = "Field renamed"
-    category = "SOURCE"
+    category = Category.SOURCE
     doc = ("A field of the old layout has no namesake in the new one, but a new field (or reserved member) "
            "sits at the same offset with the same size and type, and the same enum, flags, constant, "
            "writer, reader and feature, so it is taken as a rename; bytes that changed hands or meaning "

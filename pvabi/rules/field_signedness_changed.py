@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._typechange import TypeChangeRule
 
 
 class FieldSignednessChanged(TypeChangeRule):
     id = "FIELD_SIGNEDNESS_CHANGED"
     title = "Field signedness changed"
-    category = "WIRE"
+    category = Category.WIRE
     kinds = ("signedness",)
     doc = ("A scalar field keeps its offset and width but changes between signed and unsigned. Every value "
            "with the top bit set decodes differently on the other version (tsc_shift is a signed shift: "

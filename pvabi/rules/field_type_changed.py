@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._typechange import TypeChangeRule
 
 
 class FieldTypeChanged(TypeChangeRule):
     id = "FIELD_TYPE_CHANGED"
     title = "Field type changed"
-    category = "WIRE"
+    category = Category.WIRE
     kinds = ("kind", "record")
     doc = ("A field changed between scalar, array and struct, or now holds a different struct type. Its bytes "
            "are cut up differently, so at least one element decodes to something else on the other "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ..findings import Category
 from ._typechange import TypeChangeRule
 
 
 class FieldWidthChanged(TypeChangeRule):
     id = "FIELD_WIDTH_CHANGED"
     title = "Field width changed"
-    category = "WIRE"
+    category = Category.WIRE
     kinds = ("width",)
     doc = ("A scalar field present in both layouts changed size (u32 to u64, or an alias such as "
            "xen_ulong_t resolving to another width on one architecture). Peers on different versions "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, Category, Finding
 from ..flows import OLD_TO_NEW
 from ..model import FlagsDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class FlagAdded(Rule):
     id = "FLAG_ADDED"
     title = "Flag bit added"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A flag bit that the old flags type left undefined now has a name. When the old type declared "
            "its undefined bits reserved-zero, old writers never set it and old readers ignore it: "
            "compatible, and the way flags should grow (GUEST_STOPPED next to TSC_STABLE). When the old "

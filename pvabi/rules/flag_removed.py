@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, SOURCE_ONLY, Finding
+from ..findings import BREAKING, SOURCE_ONLY, Category, Finding
 from ..flows import NEW_TO_OLD, OLD_TO_NEW
 from ..model import FlagsDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class FlagRemoved(Rule):
     id = "FLAG_REMOVED"
     title = "Flag bit removed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A flag of the old type is gone and its bit is unused in the new one (or the whole flags type is "
            "gone). If the new type's undefined bits may hold anything, a new writer may leave the bit set "
            "and an old reader acts on it. If they are reserved-zero, new writers never set it again, which "

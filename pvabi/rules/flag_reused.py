@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import BREAKING, Finding
+from ..findings import BREAKING, Category, Finding
 from ..flows import BOTH, OLD_TO_NEW
 from ..model import FlagsDef
 from ._typeusers import judge_users, witness_through
@@ -15,7 +15,7 @@ from .base import Rule
 class FlagReused(Rule):
     id = "FLAG_REUSED"
     title = "Flag bit reused or moved"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A bit defined in both versions under different names, or a flag name that moved to another "
            "bit. Binaries carry bits, not names: an old writer's bit means one thing and a new reader "
            "takes it for another. pvabi cannot tell a pure rename from a new meaning; if it is only a "

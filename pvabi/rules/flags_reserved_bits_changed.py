@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import Comparison
-from ..findings import Finding
+from ..findings import Category, Finding
 from ..flows import NEW_TO_OLD, OLD_TO_NEW
 from ..model import FlagsDef
 from ._typeusers import judge_users
@@ -15,7 +15,7 @@ from .base import Rule
 class FlagsReservedBitsChanged(Rule):
     id = "FLAGS_RESERVED_BITS_CHANGED"
     title = "Flags' undefined bits re-promised"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A flags type's undefined bits were reserved-zero and may now hold anything, or the other way "
            "round. Loosening (zero to any) lets new writers leave bits set that old readers were promised "
            "are clear: an old reader that tests the whole word, or that treats every set bit as a known "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import COMPATIBLE, Finding, severities
+from ..findings import COMPATIBLE, Category, Finding, severities
 from .base import Rule
 
 
 class LayoutAdded(Rule):
     id = "LAYOUT_ADDED"
     title = "Layout added"
-    category = "LAYOUT"
+    category = Category.LAYOUT
     doc = ("A layout exists in the new version (on this architecture) that the old one did not have. "
            "No old peer knows it, so nothing that worked before can break; new peers must not assume "
            "an old peer provides it.")

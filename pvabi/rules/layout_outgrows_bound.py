@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..compare import RecordPair, is_live, parties
 from ..engine import Layout
-from ..findings import Finding
+from ..findings import Category, Finding
 from ..flows import BOTH, OLD_TO_NEW, judge
 from .base import Rule
 
@@ -14,7 +14,7 @@ from .base import Rule
 class LayoutOutgrowsBound(Rule):
     id = "LAYOUT_OUTGROWS_BOUND"
     title = "Layout outgrows its page or ROM"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("The old version bounded the layout with max_size (the page it is the only content of, or the "
            "ROM area it is mapped in), and the new layout is larger than that bound. Old peers map or "
            "allocate only the old bound: a new reader of an old peer's memory reads past the end of the "

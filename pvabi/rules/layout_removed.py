@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import BREAKING, SOURCE_ONLY, Finding, severities
+from ..findings import BREAKING, SOURCE_ONLY, Category, Finding, severities
 from .base import Rule
 
 
 class LayoutRemoved(Rule):
     id = "LAYOUT_REMOVED"
     title = "Layout removed"
-    category = "WIRE"
+    category = Category.WIRE
     doc = ("A layout the old version defined (on this architecture) is gone from the new one. Old peers "
            "still write and read it; the new side no longer defines what those bytes mean. One case is only "
            "a source break: a layout that lives embedded (placement embedded, the default) and whose every "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import COMPATIBLE, SOURCE_ONLY, Finding, severities
+from ..findings import COMPATIBLE, SOURCE_ONLY, Category, Finding, severities
 from .base import Rule
 
 
 class LayoutRenamed(Rule):
     id = "LAYOUT_RENAMED"
     title = "Layout renamed"
-    category = "SOURCE"
+    category = Category.SOURCE
     doc = ("A layout of the new version is an old layout under another name: it says so (renamed_from), the "
            "old name is now an alias of it on every architecture, the old name is gone and the new one is "
            "byte for byte the same on every architecture, or the same member of the same container holds "

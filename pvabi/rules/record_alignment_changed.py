@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair, parties
-from ..findings import BREAKING, COMPATIBLE, Finding, severities
+from ..findings import BREAKING, COMPATIBLE, Category, Finding, severities
 from ..flows import BOTH, judge
 from ._embedding import embedding_damage
 from .base import Rule
@@ -14,7 +14,7 @@ from .base import Rule
 class RecordAlignmentChanged(Rule):
     id = "RECORD_ALIGNMENT_CHANGED"
     title = "Layout alignment changed"
-    category = "LAYOUT"
+    category = Category.LAYOUT
     doc = ("_Alignof a layout changed (a wider member, packed, or aligned(N)). Inside the ABI the effect "
            "shows where it is embedded, and those moved bytes come with a witness here. Consumers also "
            "embed shared layouts in their own structures and allocate them; a different alignment moves "

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..compare import RecordPair, is_live, parties, room
 from ..engine import Layout
-from ..findings import BREAKING, COMPATIBLE, Finding, severities
+from ..findings import BREAKING, COMPATIBLE, Category, Finding, severities
 from ..flows import BOTH, OLD_TO_NEW, judge
 from ._embedding import embedding_damage
 from .base import Rule
@@ -15,7 +15,7 @@ from .base import Rule
 class RecordSizeChanged(Rule):
     id = "RECORD_SIZE_CHANGED"
     title = "Layout size changed"
-    category = "LAYOUT"
+    category = Category.LAYOUT
     doc = ("sizeof a layout changed. That alone breaks nothing; what matters is where the layout lives. "
            "Embedded in an array, every element after the first moves (the stride changed); embedded "
            "before live fields, those fields move. Embedded last, or before reserved space that absorbs "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import COMPATIBLE, Finding, severities
+from ..findings import COMPATIBLE, Category, Finding, severities
 from .base import Rule
 
 
 class ReservedRemoved(Rule):
     id = "RESERVED_REMOVED"
     title = "Reserved-zero space shrunk or dropped"
-    category = "LAYOUT"
+    category = Category.LAYOUT
     doc = ("Bytes the old layout reserved as must-be-zero are, in the new layout, padding, reserved with "
            "any content, or gone (the layout shrank). No field is misread: readers ignored them before "
            "and nobody reads them now, so the shrink is compatible. It is reported because the zero "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..compare import RecordPair
-from ..findings import COMPATIBLE, Finding, severities
+from ..findings import COMPATIBLE, Category, Finding, severities
 from .base import Rule
 
 
 class ReservedZeroDeclared(Rule):
     id = "RESERVED_ZERO_DECLARED"
     title = "Undefined bytes declared reserved-zero"
-    category = "LAYOUT"
+    category = Category.LAYOUT
     doc = ("Bytes that were GCC padding or reserved with any content in the old layout are reserved-zero "
            "in the new one. Nobody reads reserved bytes, so nothing breaks now, and new writers will leave "
            "zeros. But old writers never made that promise: a field carved out of these bytes later is "

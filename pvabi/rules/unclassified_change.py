@@ -10,7 +10,7 @@ from deepdiff import DeepDiff
 from ..bytesig import type_changes
 from ..compare import RecordPair
 from ..engine import ArrayType, Layout, Member, RecordType, RType
-from ..findings import BREAKING, Finding, severities
+from ..findings import BREAKING, Category, Finding, severities
 from ..witness import const_image
 from .base import Rule
 
@@ -47,7 +47,7 @@ def facts(layout: Layout) -> dict[str, Any]:
 class UnclassifiedChange(Rule):
     id = "UNCLASSIFIED_CHANGE"
     title = "Change no rule classifies"
-    category = "WIRE"  # a safety net every gate enforces
+    category = Category.WIRE  # a safety net every gate enforces
     doc = ("After every other rule has run, pvabi compares the two layouts' facts (kind, size, alignment, "
            "max_size, and each member's offset, size, alignment, type, reserved state, constant, enum, "
            "flags, writer, reader and feature; not documentation) with deepdiff. Any difference no "
