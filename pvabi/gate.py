@@ -198,14 +198,14 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     abi, cfg, waivers, index = _validate(root)
     policy = Policy((options.mode or cfg.mode).lower(), (options.category or cfg.category).upper())
     steps = [Step("validate", OK, f"{len(abi.files)} layout files, {len(abi.records())} layouts, "
-                                  f"{cfg.path or 'no config (defaults)'}, {len(waivers)} waivers")]
+                                  f"{cfg.path or 'no config (defaults)'}, {_n(len(waivers), 'waiver')}")]
     findings: list[GateFinding] = []
 
     tell(2, len(STEPS), "verifying frozen versions")
     tampered = [*index.verify(), *index.orphans()]
     findings += [GateFinding(FROZEN_HASH_MISMATCH, ERROR, e.message, e.file, e.line) for e in tampered]
     steps.append(Step("frozen", FAILED if tampered else OK,
-                      f"{len(tampered)} problems in frozen versions" if tampered
+                      f"{_n(len(tampered), 'problem')} in frozen versions" if tampered
                       else f"{len(index.versions)} frozen versions match their hashes"))
 
     with tempfile.TemporaryDirectory(prefix="pvabi-check-") as tmp:
@@ -223,12 +223,11 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
             violations = _at_base(lambda: protect(base_root, root, options.against or ""), against)
             findings += [GateFinding(v.rule, ERROR, v.message, v.file, v.line) for v in violations]
             steps.append(Step("history", FAILED if violations else OK,
-                              f"{len(violations)} changes to frozen history since {against}" if violations
+                              f"{_n(len(violations), 'change')} to frozen history since {against}" if violations
                               else f"frozen history is what {against} had"))
 
         tell(4, len(STEPS), "diffing the working layouts")
-        diff_step, result, diff_findings = _diff(root, abi, index, policy, cfg, base_root, bool(tampered))
-        steps.append(diff_step)
+        skipped, result, diff_findings = _diff(root, abi, index, policy, cfg, base_root, bool(tampered))
         if result is not None and base_root is not None:
             at_base = _base_identities(base_root, policy, cfg.transitive)
             if at_base is None:
@@ -248,10 +247,11 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     findings += diff_findings
     if result is not None:
         tell(5, len(STEPS), "version policy")
+        steps.append(_diff_step(result, diff_findings, cfg.transitive))
         steps.append(_policy_step(result, diff_findings, index))
         result = _without(result, set_aside)
     else:
-        steps.append(Step("policy", SKIPPED, "no diff to judge"))
+        steps += [Step("diff", SKIPPED, skipped), Step("policy", SKIPPED, "no diff to judge")]
 
     tell(6, len(STEPS), "checking generated headers")
     header_step, stale = _headers(root)
@@ -271,7 +271,7 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     used = sum(1 for f in findings if f.waiver is not None)
     problems = len(applied.expired) + len(applied.unused)
     steps.append(Step("waivers", FAILED if problems else OK if waivers else SKIPPED,
-                      f"{len(waivers)} waivers: {used} findings waived, {len(applied.expired)} expired, "
+                      f"{_n(len(waivers), 'waiver')}: {_n(used, 'finding')} waived, {len(applied.expired)} expired, "
                       f"{len(applied.unused)} unused" if waivers else f"no {_shown(root, root.path)}/waivers.yaml"))
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     ordered = sorted(findings, key=lambda f: (order[f.severity], f.file or "", f.line or 0, f.rule, f.where))
@@ -324,12 +324,13 @@ def _old_side(index: VersionIndex, base_root: AbiRoot | None) -> str | None:
 
 
 def _diff(root: AbiRoot, abi: Abi, index: VersionIndex, policy: Policy, cfg: Config, base_root: AbiRoot | None,
-          tampered: bool) -> tuple[Step, DiffResult | None, list[GateFinding]]:
+          tampered: bool) -> tuple[str, DiffResult | None, list[GateFinding]]:
+    """The working layouts against the release they are judged by; when it cannot run, why not."""
     if tampered:
-        return Step("diff", SKIPPED, "frozen versions do not match their hashes: nothing to diff against"), None, []
+        return "frozen versions do not match their hashes: nothing to diff against", None, []
     old = _old_side(index, base_root)
     if old is None:
-        return Step("diff", SKIPPED, "no frozen version yet (pvabi freeze v1.0 starts the history)"), None, []
+        return "no frozen version yet (pvabi freeze v1.0 starts the history)", None, []
     result = run_diff(root, old, WORKING, policy, cfg.transitive)
     olds = {r.old: load(root, r.old) for r in result.reports}
     out = []
@@ -341,10 +342,19 @@ def _diff(root: AbiRoot, abi: Abi, index: VersionIndex, policy: Policy, cfg: Con
                 place[1] if place else None, f.layout, f.path, f.arches,
                 fails=report.is_violation(f) and any(r.declared_bump != "major" for r in (report, *others)),
                 waivable=True, finding=f))
-    n = len(out)
-    what = f"{old} -> {WORKING}{' (and every earlier version)' if cfg.transitive else ''}"
-    status = FAILED if any(f.fails for f in out) else OK
-    return Step("diff", status, f"{what}: {n} finding{'s' if n != 1 else ''}"), result, out
+    return "", result, out
+
+
+def _diff_step(result: DiffResult, findings: list[GateFinding], transitive: bool) -> Step:
+    asked = result.asked or ("?", WORKING)
+    what = f"{asked[0]} -> {asked[1]}{' (and every earlier version)' if transitive else ''}"
+    waived = sum(1 for f in findings if f.waiver is not None)
+    status = FAILED if any(f.failing for f in findings if f.finding is not None) else OK
+    return Step("diff", status, f"{what}: {_n(len(findings), 'finding')}" + (f", {waived} waived" if waived else ""))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _base_identities(base_root: AbiRoot, policy: Policy, transitive: bool) -> set[Identity] | None:
