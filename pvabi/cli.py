@@ -406,14 +406,27 @@ def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="Reposito
          from_header: Annotated[Path | None, typer.Option("--from-header", metavar="HEADER", help="Start from "
                                 "a C header's struct (see import-c) instead of the example.")] = None,
          struct: Annotated[str | None, typer.Option("--struct", metavar="NAME", help="With --from-header: the "
-                           "struct.")] = None) -> None:
+                           "struct.")] = None,
+         ci: Annotated[str | None, typer.Option("--ci", metavar="SYSTEM", help="Also write a CI job running "
+                       "pvabi check: github (.github/workflows/pvabi.yml) or gitlab (.gitlab-ci.yml). With an "
+                       "existing abi/, only the job is written.")] = None) -> None:
     """Start an ABI: abi/layouts/ with one commented example layout, abi/pvabi.yaml with every setting
     explained, and schema copies for editors. Never overwrites."""
-    from .project_init import init_project
+    from .project_init import CI_FILES, init_ci, init_project
 
+    if ci is not None and ci not in CI_FILES:
+        raise InputError(f"unknown CI system {ci!r} for --ci (known: {', '.join(CI_FILES)})")
+    if ci is not None and (directory / "abi" / "layouts").is_dir() and not (from_header or struct):
+        typer.echo(f"wrote {init_ci(directory, ci)}")
+        typer.echo("next: commit it; pull requests then run pvabi check --against their base branch")
+        return
     layout = _from_header(from_header, struct) if from_header or struct else None
+    if ci is not None and (directory / CI_FILES[ci][0]).exists():
+        init_ci(directory, ci)  # refuses before anything is written
     for path in init_project(directory, layout):
         typer.echo(f"wrote {path}")
+    if ci is not None:
+        typer.echo(f"wrote {init_ci(directory, ci)}")
     typer.echo(f"next: pvabi validate; pvabi show {layout[0] if layout else 'steal_time'}; "
                "pvabi freeze v1.0 --summary \"First version\"")
 
