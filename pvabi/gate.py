@@ -141,32 +141,35 @@ def identity(finding: Finding) -> tuple[Identity, ...]:
 
 def locate(finding: Finding, new: Abi, old: Abi | None) -> tuple[str, int] | None:
     """The YAML file and line of the member a finding is about: in the working layouts when the member is
-    still there, else where the old version declared it (a removed field)."""
+    still there, else where the old version declared it (a removed field), else its layout's line."""
+    partial = None
     for abi in (new, old):
         if abi is None:
             continue
-        found = _member_loc(abi, finding.layout, finding.path)
-        if found is not None:
+        found, complete = _member_loc(abi, finding.layout, finding.path)
+        if complete:
             return found
-    return None
+        partial = partial or found
+    return partial
 
 
-def _member_loc(abi: Abi, layout: str, path: str) -> tuple[str, int] | None:
+def _member_loc(abi: Abi, layout: str, path: str) -> tuple[tuple[str, int] | None, bool]:
+    """The deepest declaration of ``layout.path`` in ``abi``, and whether it is the member itself."""
     t = abi.types.get(layout)
     if t is None:
-        return None
+        return None, False
     loc = t.loc
     rec = t if isinstance(t, RecordDef) else None
     # "a .. b" names a run of members; the first is where a reviewer starts reading
-    for part in path.split(" .. ")[0].split(".") if path else ():
-        if rec is None:
-            break
-        f = _field(rec, part.split("[")[0])
+    parts = path.split(" .. ")[0].split(".") if path else []
+    for depth, part in enumerate(parts):
+        f = _field(rec, part.split("[")[0]) if rec is not None else None
         if f is None:
-            break
+            # an enum's value or a flag's bit has no line of its own: the type's line is the member's
+            return (loc.file, loc.line), rec is None and depth == 0
         loc = f.loc
         rec = f.inline or abi.record(f.type)
-    return loc.file, loc.line
+    return (loc.file, loc.line), True
 
 
 def _field(rec: RecordDef, name: str) -> FieldDef | None:
