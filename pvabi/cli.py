@@ -670,6 +670,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
           mode: ModeOpt = None,
           category: Annotated[str | None, typer.Option("--category", metavar="CATEGORY", help="Gate: SOURCE, "
                               "LAYOUT or WIRE. Default: from abi/pvabi.yaml.")] = None,
+          transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", metavar="", help="Also "
+                                "diff against every earlier frozen version. Default: from abi/pvabi.yaml.")] = None,
           format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = "text",
           json_: JsonOpt = False,
           today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD", help="For testing: the day "
@@ -695,7 +697,7 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     started = time.monotonic()
     progress = _progress_on_terminal()
     try:
-        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today)), progress)
+        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive), progress)
     finally:
         if progress is not None:
             sys.stderr.write("\r\x1b[K")

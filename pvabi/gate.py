@@ -58,6 +58,7 @@ class CheckOptions:
     mode: str | None = None
     category: str | None = None
     today: dt.date | None = None  # for tests: the day waivers expire against
+    transitive: bool | None = None  # None: from the config
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     tell(1, len(STEPS), "validating layouts, config and waivers")
     abi, cfg, waivers, index = _validate(root)
     policy = Policy((options.mode or cfg.mode).lower(), (options.category or cfg.category).upper())
+    if options.transitive is not None:
+        cfg = replace(cfg, transitive=options.transitive)
     steps = [Step("validate", OK, f"{len(abi.files)} layout files, {len(abi.records())} layouts, "
                                   f"{cfg.path or 'no config (defaults)'}, {_n(len(waivers), 'waiver')}")]
     findings: list[GateFinding] = []
