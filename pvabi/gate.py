@@ -81,6 +81,7 @@ class GateFinding:
     fails: bool = True  # refuses the change unless waived
     waivable: bool = False
     waiver: Waiver | None = None
+    partly_waived: Waiver | None = None  # a waiver covering some of the finding's architectures, not all
     at_base: bool = False  # already reported at the base ref (--against)
     finding: Finding | None = field(default=None, compare=False)
 
@@ -244,7 +245,8 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
                              for f in diff_findings]
 
     applied = apply(waivers, [identity(f.finding) if f.finding else () for f in diff_findings], today)
-    diff_findings = [replace(f, waiver=applied.waived.get(i)) for i, f in enumerate(diff_findings)]
+    diff_findings = [replace(f, waiver=applied.waived.get(i), partly_waived=applied.partly.get(i))
+                     for i, f in enumerate(diff_findings)]
     set_aside = {change_key(f.finding) for f in diff_findings if f.finding is not None
                  and (f.waiver is not None or (options.new_only and f.at_base))}
     hidden = sum(1 for f in diff_findings if f.at_base) if options.new_only else 0
@@ -515,6 +517,9 @@ def finding_line(f: GateFinding) -> str:
         w = f.waiver
         verdict = (f"{f.severity}, waived by {w.where} until {w.expires} (approved by {w.approved_by}: "
                    f"{w.reason})")
+    elif f.fails and f.partly_waived is not None:
+        verdict = (f"{f.severity}, fails the gate ({f.partly_waived.where} waives it on {f.partly_waived.arch} "
+                   "only; a finding is waived on every architecture it occurs on, or not at all)")
     elif f.fails:
         verdict = f"{f.severity}, fails the gate" + ("" if f.waivable else " (cannot be waived)")
     else:

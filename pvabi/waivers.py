@@ -134,6 +134,7 @@ class Applied:
     """What the waivers did to a set of findings."""
 
     waived: dict[int, Waiver]      # finding index -> the waiver that covers it (every architecture of it)
+    partly: dict[int, Waiver]      # finding index -> a waiver that covers some of its architectures only
     expired: tuple[Waiver, ...]    # past their date (they waive nothing)
     unused: tuple[Waiver, ...]     # in force, but matching no finding
 
@@ -147,6 +148,7 @@ def apply(waivers: tuple[Waiver, ...], findings: list[tuple[Identity, ...]], tod
     live = [w for w in waivers if not w.expired(today)]
     used: set[int] = set()
     waived: dict[int, Waiver] = {}
+    partly: dict[int, Waiver] = {}
     for fi, idents in enumerate(findings):
         covering = []
         for ident in idents:
@@ -154,11 +156,14 @@ def apply(waivers: tuple[Waiver, ...], findings: list[tuple[Identity, ...]], tod
             covering.append(hit)
             if hit is not None:
                 used.add(hit)
-        if idents and all(h is not None for h in covering):
-            waived[fi] = live[covering[0]]  # type: ignore[index]
+        hits = [h for h in covering if h is not None]
+        if hits and len(hits) == len(covering):
+            waived[fi] = live[hits[0]]
+        elif hits:
+            partly[fi] = live[hits[0]]
     expired = tuple(w for w in waivers if w.expired(today))
     unused = tuple(w for wi, w in enumerate(live) if wi not in used)
-    return Applied(waived, expired, unused)
+    return Applied(waived, partly, expired, unused)
 
 
 __all__ = ["ANY_ARCH", "WAIVERS_NAME", "WAIVER_EXPIRED", "WAIVER_UNUSED", "Applied", "Identity", "Waiver", "apply",

@@ -101,3 +101,40 @@ def test_the_action_installs_this_checkout_and_runs_the_gate(tmp_path: Path) -> 
 def test_ci_run_checks_the_shipped_abi_with_the_gate() -> None:
     lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert "pvabi check" in lines
+
+
+def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[str, str]:
+    """Run pvabi with stderr on a pseudo-terminal and stdout on a pipe: (stdout, what the terminal got)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*PVABI, *args], stdout=subprocess.PIPE, stderr=slave, cwd=cwd,
+                            env={**os.environ, "NO_COLOR": "1"})
+    os.close(slave)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = proc.communicate(timeout=120)[0].decode()
+    os.close(master)
+    return out, seen.decode()
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    out, terminal = _stderr_on_a_terminal(["check", "--against", "main"], repo.path)
+    assert "[1/8] validating layouts, config and waivers..." in terminal
+    assert "[4/8] diffing the working layouts..." in terminal
+    assert "[" not in out.split("== steps")[1]  # no progress in the output itself
+    piped = run_subprocess(["check", "--against", "main"], repo.path)
+    assert piped.stdout == out
+    assert "[1/8]" not in piped.stderr and piped.stderr.startswith("pvabi check: 8 steps in ")
