@@ -39,7 +39,7 @@ from .history import HISTORY_RULES, protect
 from .model import Abi, FieldDef, RecordDef
 from .rules import all_rules
 from .versions import VersionIndex, parse_name
-from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Identity, Waiver, apply, load_waivers
+from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Applied, Identity, Waiver, apply, load_waivers
 
 ERROR = "error"  # the severity of the gate's own findings (history, hashes, headers, waivers)
 SEVERITY_ORDER = (ERROR, BREAKING, SOURCE_ONLY, COMPATIBLE)
@@ -197,7 +197,6 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     """Run every step of the gate on ``root``; raise ``PvabiError`` on bad input."""
     tell = progress or (lambda i, n, what: None)
     today = options.today or dt.datetime.now(dt.UTC).date()
-    shown_root = _shown(root, root.path)
 
     tell(1, len(STEPS), "validating layouts, config and waivers")
     abi, cfg, waivers, index = _validate(root)
@@ -206,41 +205,27 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
         cfg = replace(cfg, transitive=options.transitive)
     steps = [Step("validate", OK, f"{len(abi.files)} layout files, {len(abi.records())} layouts, "
                                   f"{cfg.path or 'no config (defaults)'}, {_n(len(waivers), 'waiver')}")]
-    findings: list[GateFinding] = []
 
     tell(2, len(STEPS), "verifying frozen versions")
     tampered = [*index.verify(), *index.orphans()]
-    findings += [GateFinding(FROZEN_HASH_MISMATCH, ERROR, e.message, e.file, e.line) for e in tampered]
+    findings = [GateFinding(FROZEN_HASH_MISMATCH, ERROR, e.message, e.file, e.line) for e in tampered]
     steps.append(Step("frozen", FAILED if tampered else OK,
                       f"{_n(len(tampered), 'problem')} in frozen versions" if tampered
                       else f"{len(index.versions)} frozen versions match their hashes"))
 
     with tempfile.TemporaryDirectory(prefix="pvabi-check-") as tmp:
-        base_root, against = None, None
-        tell(3, len(STEPS), "reading the base from git" if options.against else "history")
-        if options.against is None:
-            steps.append(Step("history", SKIPPED, "no --against ref: frozen history is checked against one"))
-        else:
-            from . import gitref
-
-            top = gitref.repository_of(root.path)
-            base = gitref.resolve(top, options.against)
-            against = base.describe()
-            base_root = gitref.read_abi(top, base, root.path, Path(tmp))
-            violations = _at_base(lambda: protect(base_root, root, options.against or ""), against)
-            findings += [GateFinding(v.rule, ERROR, v.message, v.file, v.line) for v in violations]
-            steps.append(Step("history", FAILED if violations else OK,
-                              f"{_n(len(violations), 'change')} to frozen history since {against}" if violations
-                              else f"frozen history is what {against} had"))
-
+        tell(3, len(STEPS), "reading the base from git" if options.against else "frozen history")
+        base_root, against, step, violations = _history(root, options.against, Path(tmp))
+        steps.append(step)
+        findings += violations
         tell(4, len(STEPS), "diffing the working layouts")
         skipped, result, diff_findings = _diff(root, abi, index, policy, cfg, base_root, bool(tampered))
+        base_note = ""
         if result is not None and base_root is not None:
             at_base = _base_identities(base_root, policy, cfg.transitive)
             if at_base is None:
-                steps.append(Step("new-only", SKIPPED, f"the layouts at {against} do not load: nothing to "
-                                  "compare the findings with"))
-                at_base = set()
+                base_note = f"; the layouts at {against} do not load, so no finding counts as already there"
+            at_base = at_base or set()
             diff_findings = [replace(f, at_base=bool(f.finding and set(identity(f.finding)) <= at_base))
                              for f in diff_findings]
 
@@ -253,10 +238,10 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     if options.new_only:
         diff_findings = [f for f in diff_findings if not f.at_base]
     findings += diff_findings
+    tell(5, len(STEPS), "version policy")
     if result is not None:
-        tell(5, len(STEPS), "version policy")
-        steps.append(_diff_step(result, diff_findings, cfg.transitive))
-        steps.append(_policy_step(result, diff_findings, index))
+        diff_step = _diff_step(result, diff_findings, cfg.transitive)
+        steps += [replace(diff_step, detail=diff_step.detail + base_note), _policy_step(result, diff_findings, index)]
         result = _without(result, set_aside)
     else:
         steps += [Step("diff", SKIPPED, skipped), Step("policy", SKIPPED, "no diff to judge")]
@@ -271,19 +256,49 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     findings += image_findings
 
     tell(8, len(STEPS), "waivers")
-    findings += [GateFinding(WAIVER_EXPIRED, ERROR, f"the waiver of {w.describe()} expired on {w.expires}; "
-                             "fix the finding, or renew the waiver with a new approval", w.file, w.line)
-                 for w in applied.expired]
-    findings += [GateFinding(WAIVER_UNUSED, ERROR, f"the waiver of {w.describe()} matches no finding; remove it",
-                             w.file, w.line) for w in applied.unused]
-    used = sum(1 for f in findings if f.waiver is not None)
-    problems = len(applied.expired) + len(applied.unused)
-    steps.append(Step("waivers", FAILED if problems else OK if waivers else SKIPPED,
-                      f"{_n(len(waivers), 'waiver')}: {_n(used, 'finding')} waived, {len(applied.expired)} expired, "
-                      f"{len(applied.unused)} unused" if waivers else f"no {_shown(root, root.path)}/waivers.yaml"))
+    waiver_step, waiver_findings = _waiver_step(root, waivers, applied, findings, diff_ran=result is not None)
+    steps.append(waiver_step)
+    findings += waiver_findings
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     ordered = sorted(findings, key=lambda f: (order[f.severity], f.file or "", f.line or 0, f.rule, f.where))
-    return CheckResult(shown_root, policy, cfg.transitive, tuple(steps), tuple(ordered), result, against, hidden)
+    return CheckResult(_shown(root, root.path), policy, cfg.transitive, tuple(steps), tuple(ordered), result,
+                       against, hidden)
+
+
+def _history(root: AbiRoot, ref: str | None, tmp: Path
+             ) -> tuple[AbiRoot | None, str | None, Step, list[GateFinding]]:
+    """With a base ref: the base's ABI (copied into ``tmp``), its description, and what the change did to
+    the frozen history the base had."""
+    if ref is None:
+        return None, None, Step("history", SKIPPED, "no --against ref: frozen history is checked against one"), []
+    from . import gitref
+
+    top = gitref.repository_of(root.path)
+    base = gitref.resolve(top, ref)
+    against = base.describe()
+    base_root = gitref.read_abi(top, base, root.path, tmp)
+    violations = _at_base(lambda: protect(base_root, root, ref), against)
+    found = [GateFinding(v.rule, ERROR, v.message, v.file, v.line) for v in violations]
+    step = Step("history", FAILED if found else OK,
+                f"{_n(len(found), 'change')} to frozen history since {against}" if found
+                else f"frozen history is what {against} had")
+    return base_root, against, step, found
+
+
+def _waiver_step(root: AbiRoot, waivers: tuple[Waiver, ...], applied: Applied, findings: list[GateFinding],
+                 diff_ran: bool) -> tuple[Step, list[GateFinding]]:
+    """Expired waivers, and (when the diff ran, so that there was something to match) unused ones."""
+    if not waivers:
+        return Step("waivers", SKIPPED, f"no {_shown(root, root.path)}/waivers.yaml"), []
+    unused = applied.unused if diff_ran else ()
+    out = [GateFinding(WAIVER_EXPIRED, ERROR, f"the waiver of {w.describe()} expired on {w.expires}; fix the "
+                       "finding, or renew the waiver with a new approval", w.file, w.line) for w in applied.expired]
+    out += [GateFinding(WAIVER_UNUSED, ERROR, f"the waiver of {w.describe()} matches no finding; remove it",
+                        w.file, w.line) for w in unused]
+    used = sum(1 for f in findings if f.waiver is not None)
+    detail = (f"{_n(len(waivers), 'waiver')}: {_n(used, 'finding')} waived, {len(applied.expired)} expired, "
+              + (f"{len(unused)} unused" if diff_ran else "not matched (the diff did not run)"))
+    return Step("waivers", FAILED if out else OK, detail), out
 
 
 def _validate(root: AbiRoot) -> tuple[Abi, Config, tuple[Waiver, ...], VersionIndex]:

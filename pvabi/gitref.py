@@ -64,6 +64,10 @@ def repository_of(path: Path) -> Path:
     """The top of the git work tree holding ``path``."""
     run = _git(path, "rev-parse", "--show-toplevel")
     if run.returncode != 0:
+        said = _first_line(run.stderr)
+        if "dubious ownership" in said:  # git's own safety check, whose fix is git's too
+            raise InputError("git refuses to read this repository (owned by another user); mark it safe with "
+                             "git config --global --add safe.directory DIR", str(path))
         raise InputError("is not inside a git repository, which --against needs (run pvabi check in a clone, "
                          "or drop --against)", str(path))
     return Path(run.stdout.decode("utf-8", "replace").strip())

@@ -130,3 +130,14 @@ def test_the_waiver_schema_names_every_architecture() -> None:
     schema = json.loads((REPO / "pvabi" / "schemas" / "waivers.schema.json").read_text())
     arch = schema["properties"]["waivers"]["items"]["properties"]["arch"]["enum"]
     assert arch == [*ARCH_NAMES, "*"]
+
+
+def test_waivers_are_not_called_unused_when_the_diff_could_not_run(tmp_path: Path) -> None:
+    repo = _broken(tmp_path)
+    _waive(repo, WAIVER.format(arch="*", expires="2027-01-31"))
+    repo.edit("abi/versions/v2.0/vcpu_time_info.yaml", "since the guest booted, at", "since boot, at")
+    run = repo.check("--today", "2026-12-03")
+    assert run.exit_code == 1
+    assert [x.split(": ")[1] for x in finding_lines(run)] == ["FROZEN_HASH_MISMATCH"]
+    assert step(run, "waivers") == ("ok       1 waiver: 0 findings waived, 0 expired, not matched (the diff did "
+                                     "not run)")
