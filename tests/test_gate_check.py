@@ -246,3 +246,24 @@ def test_the_shipped_repository_passes_its_own_gate() -> None:
     assert run.exit_code == 0, run.output
     assert step(run, "headers").startswith("ok")
     assert step(run, "frozen") == "ok       5 frozen versions match their hashes"
+
+
+def test_mode_and_category_override_the_config_as_diff_does(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    # a rename: the bytes mean the same, C code naming the field stops compiling (SOURCE)
+    repo.edit("abi/layouts/vcpu_time_info.yaml", "- name: system_time\n", "- name: system_time_ns\n")
+    for category in ("LAYOUT", "SOURCE"):
+        expected = run_subprocess(["diff", "v2.0", "--no-transitive", "--category", category], repo.path).exit_code
+        run = repo.check("--category", category)
+        assert run.exit_code == expected, run.output
+    assert repo.check().exit_code == 0 and repo.check("--category", "SOURCE").exit_code == 1
+    assert "FIELD_RENAMED" in repo.check("--category", "SOURCE").stdout
+
+
+def test_the_documented_finding_line_is_what_pvabi_prints(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    _break(repo)
+    [printed] = finding_lines(repo.check())
+    for doc in (REPO / "README.md", REPO / "docs" / "ci.md"):
+        shown = [x for x in doc.read_text().splitlines() if x.startswith("abi/layouts/vcpu_time_info.yaml:")]
+        assert shown == [printed], doc
