@@ -363,14 +363,27 @@ def init(directory: Annotated[Path, typer.Argument(metavar="DIR", help="Reposito
          from_header: Annotated[Path | None, typer.Option("--from-header", metavar="HEADER", help="Start from "
                                 "a C header's struct (see import-c) instead of the example.")] = None,
          struct: Annotated[str | None, typer.Option("--struct", metavar="NAME", help="With --from-header: the "
-                           "struct.")] = None) -> None:
+                           "struct.")] = None,
+         ci: Annotated[str | None, typer.Option("--ci", metavar="SYSTEM", help="Also write a CI job running "
+                       "pvabi check: github (.github/workflows/pvabi.yml) or gitlab (.gitlab-ci.yml). With an "
+                       "existing abi/, only the job is written.")] = None) -> None:
     """Start an ABI: abi/layouts/ with one commented example layout, abi/pvabi.yaml with every setting
     explained, and schema copies for editors. Never overwrites."""
-    from .project_init import init_project
+    from .project_init import CI_FILES, init_ci, init_project
 
+    if ci is not None and ci not in CI_FILES:
+        raise InputError(f"unknown CI system {ci!r} for --ci (known: {', '.join(CI_FILES)})")
+    if ci is not None and (directory / "abi" / "layouts").is_dir() and not (from_header or struct):
+        typer.echo(f"wrote {init_ci(directory, ci)}")
+        typer.echo("next: commit it; pull requests then run pvabi check --against their base branch")
+        return
     layout = _from_header(from_header, struct) if from_header or struct else None
+    if ci is not None and (directory / CI_FILES[ci][0]).exists():
+        init_ci(directory, ci)  # refuses before anything is written
     for path in init_project(directory, layout):
         typer.echo(f"wrote {path}")
+    if ci is not None:
+        typer.echo(f"wrote {init_ci(directory, ci)}")
     typer.echo(f"next: pvabi validate; pvabi show {layout[0] if layout else 'steal_time'}; "
                "pvabi freeze v1.0 --summary \"First version\"")
 
@@ -579,3 +592,76 @@ def gen_python(output: Annotated[Path, typer.Option("--output", "-o", metavar="F
 
     argv = ["--abi-version", abi_version] if abi_version != WORKING else []
     _gen("python", root, abi_version, output, check, PyOptions(), argv)
+
+
+# --- pvabi check: the pre-merge gate (pvabi/gate.py) ---------------------------------------------------------------
+
+def _today(text: str | None) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--today takes a day written YYYY-MM-DD, not {text!r}") from None
+
+
+def _progress_on_terminal() -> Callable[[int, int, str], None] | None:
+    """Progress on stderr, only for a person watching: a CI log or a pipe gets none."""
+    if not sys.stderr.isatty():
+        return None
+
+    def tell(i: int, n: int, what: str) -> None:
+        sys.stderr.write(f"\r\x1b[K[{i}/{n}] {what}...")
+        sys.stderr.flush()
+    return tell
+
+
+@app.command(epilog="Example: pvabi check    (in CI: pvabi check --against origin/main)\n\n"
+                    "More: pvabi check --against origin/main --new-only --format json")
+@handles_errors
+def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_REF", help="Compare with the "
+                             "merge base of HEAD and this ref (read from git, no checkout): frozen history must be "
+                             "what it had, and --new-only hides what it already had.")] = None,
+          new_only: Annotated[bool, typer.Option("--new-only", metavar="", help="With --against: report only "
+                              "findings the change introduces.")] = False,
+          mode: ModeOpt = None,
+          category: Annotated[str | None, typer.Option("--category", metavar="CATEGORY", help="Gate: SOURCE, "
+                              "LAYOUT or WIRE. Default: from abi/pvabi.yaml.")] = None,
+          transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", metavar="", help="Also "
+                                "diff against every earlier frozen version. Default: from abi/pvabi.yaml.")] = None,
+          format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = "text",
+          json_: JsonOpt = False,
+          today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD", help="For testing: the day "
+                           "waivers expire against. Default: today (UTC).")] = None,
+          root: RootArg = None) -> None:
+    """The pre-merge gate: validate, verify frozen versions, protect frozen history (--against), diff the
+    working layouts under the project's policy, check generated headers, apply abi/waivers.yaml.
+
+    Exit 0 when nothing fails the gate, 1 when something does, 2 on bad input.
+    """
+    import time
+
+    from .config import defaults_note
+    from .gate import CheckOptions, render, run_check
+
+    fmt = "json" if json_ else format_
+    if fmt not in ("text", "json"):
+        raise InputError(f"unknown format {fmt!r} (known: text, json)")
+    if new_only and against is None:
+        raise InputError("--new-only needs --against GIT_REF: the findings the base already had")
+    project = _project(root)
+    r = project.root
+    _say_defaults(defaults_note(project.config))
+    started = time.monotonic()
+    progress = _progress_on_terminal()
+    try:
+        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive), progress)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\x1b[K")
+    typer.echo(render(result, fmt), nl=False)
+    # The time goes to stderr: stdout is the same bytes for the same input.
+    typer.echo(f"pvabi check: {len(result.steps)} steps in {time.monotonic() - started:.1f} s", err=True)
+    raise typer.Exit(result.exit_code)

@@ -69,7 +69,7 @@ def also_text(f: Finding, others: list[PairReport]) -> str:
     """``v1.0, v1.1 (fails the gate there)``: the other old versions a finding holds against."""
     parts = []
     for r in others:
-        fails = r.failed and any(_change(v) == _change(f) for v in r.violations)
+        fails = r.failed and any(change_key(v) == change_key(f) for v in r.violations)
         parts.append(f"{r.old}{' (fails the gate there)' if fails else ''}")
     return ", ".join(parts)
 
@@ -96,7 +96,7 @@ def summary(r: PairReport) -> str:
     return f"{r.old} -> {r.new}: {'FAILED' if r.failed else 'passed'}: {counts}; {verdict}"
 
 
-def _change(f: Finding) -> tuple[object, ...]:
+def change_key(f: Finding) -> tuple[object, ...]:
     """A finding as a change, whichever earlier version it was found against."""
     return (f.rule, f.layout, f.path, f.arches, f.message, f.severity, f.old, f.new, f.old_range, f.new_range)
 
@@ -114,21 +114,29 @@ def _shown(result: DiffResult) -> dict[tuple[int, int], list[PairReport]]:
     holds: dict[tuple[object, ...], list[PairReport]] = {}
     for ri in order:
         for f in result.reports[ri].findings:
-            holds.setdefault(_change(f), []).append(result.reports[ri])
+            holds.setdefault(change_key(f), []).append(result.reports[ri])
     seen: set[tuple[object, ...]] = set()
     out: dict[tuple[int, int], list[PairReport]] = {}
     for n, ri in enumerate(order):
         r = result.reports[ri]
         # The comparisons a transitive run adds show only what fails there: what they allow is history
         # the earlier releases already accepted, and `pvabi diff OLD NEW` shows it whole.
-        failing = {_change(f) for f in r.violations} if r.failed else set()
+        failing = {change_key(f) for f in r.violations} if r.failed else set()
         for fi, f in enumerate(r.findings):
-            key = _change(f)
+            key = change_key(f)
             if key in seen or (n > 0 and result.asked is not None and key not in failing):
                 continue
             seen.add(key)
             out[(ri, fi)] = holds[key][1:]
     return out
+
+
+def deduplicated(result: DiffResult) -> list[tuple[PairReport, list[tuple[Finding, list[PairReport]]]]]:
+    """Each distinct finding once, in the comparison a human format shows it under, with the other
+    comparisons it also holds in (what ``Entry.shown``/``also`` say, for callers that judge findings)."""
+    shown = _shown(result)
+    return [(result.reports[ri], [(f, shown[(ri, fi)]) for fi, f in enumerate(result.reports[ri].findings)
+                                  if (ri, fi) in shown]) for ri in _ordered(result)]
 
 
 __all__ = ["SCHEMA", "diff_report", "label", "summary"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from . import __version__
 from .errors import InputError
 from .ruleset import RULESET_VERSION
 from .versions import write_atomic
@@ -115,3 +116,80 @@ def init_project(directory: Path, layout: tuple[str, str] | None = None) -> list
     except OSError as e:
         raise InputError(f"cannot write: {e.strerror}", str(e.filename or directory)) from None
     return list(planned)
+
+
+# --- pvabi init --ci: a CI job that runs the gate (docs/ci.md) -----------------------------------------------------
+
+# The gate compares a pull request with its merge base, so the job needs the base branch's history:
+# a shallow clone (the default of both systems) would make --against fail with "fetch with depth 0".
+GITHUB_WORKFLOW = f"""\
+# The pvabi gate (written by `pvabi init --ci github`; docs/ci.md explains each step).
+# A pull request fails when it breaks the ABI, edits frozen history, or leaves a waiver stale.
+name: pvabi
+on:
+  pull_request:
+  push:
+    branches: [main]
+jobs:
+  abi:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0  # --against needs the base branch's history
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install pvabi
+        run: python -m pip install "pvabi=={__version__}"
+      - name: pvabi check
+        env:
+          BASE: ${{{{ github.base_ref }}}}
+        run: |
+          if [ -n "$BASE" ]; then
+            pvabi check --against "origin/$BASE"
+          else
+            pvabi check
+          fi
+"""
+
+GITLAB_CI = f"""\
+# The pvabi gate (written by `pvabi init --ci gitlab`; docs/ci.md explains each step).
+# A merge request fails when it breaks the ABI, edits frozen history, or leaves a waiver stale.
+pvabi:
+  image: python:3.11
+  variables:
+    GIT_DEPTH: 0  # --against needs the target branch's history
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+  script:
+    - python -m pip install "pvabi=={__version__}"
+    - |
+      if [ -n "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME" ]; then
+        T="$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"
+        git fetch origin "+refs/heads/$T:refs/remotes/origin/$T"
+        pvabi check --against "origin/$T"
+      else
+        pvabi check
+      fi
+"""
+
+CI_FILES = {"github": (".github/workflows/pvabi.yml", GITHUB_WORKFLOW), "gitlab": (".gitlab-ci.yml", GITLAB_CI)}
+
+
+def init_ci(directory: Path, system: str) -> Path:
+    """Write the CI job running ``pvabi check`` for ``system`` (github, gitlab); never overwrite one."""
+    if system not in CI_FILES:
+        raise InputError(f"unknown CI system {system!r} (known: {', '.join(CI_FILES)})")
+    name, text = CI_FILES[system]
+    path = directory / name
+    if path.exists() or path.is_symlink():
+        raise InputError("refusing to overwrite an existing CI file; add this job to it by hand (docs/ci.md "
+                         "shows it): pvabi check --against origin/<base branch>", str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode())
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror}", str(path)) from None
+    return path
