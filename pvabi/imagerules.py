@@ -1,0 +1,47 @@
+"""The image checker's rules: one registry line each, ID, title and the paragraph `docs/images.md` shows.
+
+They are not compatibility rules of `pvabi diff` (pvabi/rules/): those judge two
+layout descriptions; these judge real bytes, an image one version's writer
+produced read with another version's layout (pvabi/checker.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImageRule:
+    id: str
+    title: str
+    doc: str
+
+
+IMAGE_RULES: dict[str, ImageRule] = {r.id: r for r in (
+    ImageRule("IMAGE_VALUE_CHANGED", "A shared field reads differently",
+              "A field both versions have (the same dotted path) decodes to a different value under the "
+              "reader's layout than under the layout the image was written with: the field moved, changed "
+              "width, signedness or byte order, or an array was re-indexed. The reader acts on a value the "
+              "writer never stored."),
+    ImageRule("IMAGE_NEW_FIELD_NOT_ABSENT", "A new field does not read as absent",
+              "A field the reader's version has and the writer's lacks holds something other than its absent "
+              "value: the field's declared `absent`, or zero when the writer's version kept those bytes "
+              "reserved-zero or declared its memory `initial: zero`. The reader takes garbage for a value. A "
+              "new field with no known absent value is not checked, and the summary counts it."),
+    ImageRule("IMAGE_RESERVED_NONZERO", "Reserved-zero bytes are not zero",
+              "Bytes the reader's layout declares `reserved: zero` hold a non-zero byte that no field of the "
+              "writer's version accounts for. (A newer writer's field carved out of reserved-zero space is the "
+              "compatible way to grow and is not reported.) A later version that gives those bytes a meaning "
+              "would misread this image."),
+    ImageRule("IMAGE_CONSTANT_WRONG", "A constant does not hold",
+              "A field the reader's layout declares `const` (a signature, a magic number, a fixed version) "
+              "holds other bytes. A reader that checks it rejects the image; one that does not misidentifies "
+              "it."),
+    ImageRule("IMAGE_UNKNOWN_ENUM", "An enum field holds a value the reader does not know",
+              "An enum field decodes to a number the reader's enum does not name (typically a value a newer "
+              "writer added). The reader cannot act on it."),
+    ImageRule("IMAGE_UNKNOWN_FLAGS", "Flag bits no version defines are set",
+              "A flags field has bits set that neither the writer's nor the reader's flags type names, and the "
+              "reader's type declares its other bits reserved-zero. (A bit the writer's newer version defines "
+              "is the compatible way to add a flag and is not reported.)"),
+)}
