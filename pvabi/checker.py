@@ -19,12 +19,15 @@ own version, where its sidecar's expected values must hold.
 
 Failures are ``findings.Finding`` values with rule IDs from ``imagerules``;
 bad input (an unreadable, truncated or oversized image, a sidecar that does
-not match its image, an unknown version, a constant wrong under the image's
-own version) is an ``InputError``, all of them raised together.
+not match its image's hash, an unknown version, a constant wrong under the
+image's own version) is an ``InputError``, all of them raised together. An
+image whose bytes no longer hold the values its sidecar records is a finding
+of its reading under its own version.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -32,8 +35,8 @@ from .abiroot import WORKING, AbiRoot, load
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
-from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode
-from .images import Image, image_bytes, layout_bytes, load_corpus, mismatches
+from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value
+from .images import Image, image_bytes, layout_bytes, load_corpus
 from .model import Abi
 from .values import EnumValue, FlagsValue
 from .versions import VersionIndex
@@ -87,7 +90,7 @@ def direction(writer: str, written: int, read: int) -> str:
 def targets(writer: str, written: int, count: int, mode: str, transitive: bool,
             against: int | None) -> list[tuple[int, str]]:
     """The versions (indexes into the ordered version list) an image is read under, with the direction."""
-    out = []
+    out: list[tuple[int, str]] = []
     for d in MODES[mode]:
         older = (writer == "host") == (d == "backward")
         side = list(range(written - 1, -1, -1)) if older else list(range(written + 1, count))
@@ -151,7 +154,8 @@ def check_images(root: AbiRoot, against: str | None = None, mode: str = "backwar
         raise InputErrors(problems)
     comparisons = []
     for img, at, data, own in prepared:
-        comparisons.append(Comparison(img, img.version, SELF, len(own.slots), 0, 0, _self_findings(img, own)))
+        values = sum(1 for s in own.slots.values() if s.kind == VALUE)
+        comparisons.append(Comparison(img, img.version, SELF, values, 0, 0, _self_findings(img, own)))
         for j, d in targets(img.writer, at, len(versions.names), mode, transitive, against_at):
             reader = versions.layout(versions.names[j], img.layout, img.arch)
             if reader is None:
@@ -177,10 +181,10 @@ def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decode
         raise InputError(f"{img.layout}.{c.path} at offset {img.offset + c.offset}: bytes {c.found.hex(' ')}, "
                          f"but {img.version} requires the constant {c.expected.hex(' ')} (a corrupted image?)",
                          img.shown)
-    wrong = mismatches(img, own)
-    if wrong:
-        more = f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""
-        raise InputError(f"does not match its image: {wrong[0]}{more}", img.sidecar, None, "expected")
+    unknown = [p for p in img.expected if p not in own.slots]
+    if unknown:
+        raise InputError(f"expected value for {unknown[0]!r}, which {img.layout} does not have under {img.version}",
+                         img.sidecar, None, "expected")
     return img, at, data, own
 
 
@@ -195,8 +199,23 @@ def _reader_bytes(data: bytes, img: Image, size: int) -> bytes:
 
 
 def _self_findings(img: Image, own: Decoded) -> tuple[Finding, ...]:
-    """The writer's own promises: reserved-zero bytes zero, flag bits defined, enum values named."""
-    return tuple(_rules_on(img, own, own, img.version, SELF))
+    """The image under its own version: it holds what its sidecar says the writer stored, and keeps the
+    writer's own promises (reserved-zero bytes zero, flag bits defined, enum values named)."""
+    found = []
+    for path, want in img.expected.items():
+        slot = own.slots[path]
+        got = json_value(slot.value)
+        if got != want:
+            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, None, img.version, SELF,
+                                  f"{path} was written as {_json_text(want)} (its sidecar says), but the image "
+                                  f"holds {_json_text(got)}", writer_value=_json_text(want)))
+    return tuple(found) + tuple(_rules_on(img, own, own, img.version, SELF))
+
+
+def _json_text(v: object) -> str:
+    if isinstance(v, dict) and "value" in v:
+        v = v["value"]
+    return _show(v) if isinstance(v, int) else json.dumps(v, sort_keys=True)
 
 
 def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Comparison:

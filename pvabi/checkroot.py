@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import images
 from .abiroot import WORKING, AbiRoot, load
 from .config import load_config
 from .errors import InputError, InputErrors
@@ -54,6 +55,7 @@ def validate_root(root: AbiRoot) -> ValidationSummary:
                 load(root, v.name)
             except InputErrors as e:
                 problems.extend(e.errors)
+        problems.extend(images.verify(root, {v.name for v in index.versions}))  # released images are locked too
     if problems:
         raise InputErrors(problems)
     assert abi is not None and index is not None

@@ -145,20 +145,6 @@ def expected_values(decoded: Decoded, writer: str) -> dict[str, Any]:
     return {path: json_value(s.value) for path, s in decoded.slots.items() if written_by(s, writer)}
 
 
-def mismatches(img: Image, decoded: Decoded) -> list[str]:
-    """Expected values the decoded image does not hold (each ``path: expected X, image holds Y``)."""
-    out = []
-    for path, want in img.expected.items():
-        slot = decoded.slots.get(path)
-        if slot is None:
-            out.append(f"{path}: no such field in {img.layout} under {img.version}")
-            continue
-        got = json_value(slot.value)
-        if got != want:
-            out.append(f"{path}: expected {excerpt(json.dumps(want), 60)}, image holds {excerpt(json.dumps(got), 60)}")
-    return out
-
-
 # --- the hash lock ------------------------------------------------------------------------------------------
 
 def read_index(root: AbiRoot) -> dict[str, str]:
