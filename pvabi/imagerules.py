@@ -22,7 +22,8 @@ IMAGE_RULES: dict[str, ImageRule] = {r.id: r for r in (
               "A field both versions have (the same dotted path) decodes to a different value under the "
               "reader's layout than under the layout the image was written with: the field moved, changed "
               "width, signedness or byte order, or an array was re-indexed. The reader acts on a value the "
-              "writer never stored."),
+              "writer never stored. Read under its own version, an image whose bytes no longer hold the values its "
+              "sidecar records fails this rule too."),
     ImageRule("IMAGE_NEW_FIELD_NOT_ABSENT", "A new field does not read as absent",
               "A field the reader's version has and the writer's lacks holds something other than its absent "
               "value: the field's declared `absent`, or zero when the writer's version kept those bytes "

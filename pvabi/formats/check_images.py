@@ -50,8 +50,9 @@ def summary(result: CheckResult) -> str:
 
 
 def render_text(result: CheckResult) -> str:
-    scope = f"against {result.against}" if result.against else ("transitive" if result.transitive else "adjacent")
-    out = [f"pvabi check-images: mode {MODE_TEXT[result.mode]}; {scope} versions"]
+    scope = (f"read under {result.against}" if result.against else
+             "read under every version the mode reaches" if result.transitive else "read under the next version")
+    out = [f"pvabi check-images: mode {MODE_TEXT[result.mode]}; {scope}"]
     for c in result.comparisons:
         for f in c.findings:
             out.extend(_block(c, f))
