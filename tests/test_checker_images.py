@@ -194,3 +194,25 @@ def test_every_rule_is_documented() -> None:
     text = DOCS.read_text()
     for rule in IMAGE_RULES.values():
         assert f"`{rule.id}`" in text and rule.doc.split(". ")[0] in " ".join(text.split())
+
+
+def test_json_output_follows_its_schema(tmp_path: Path, cli) -> None:
+    import jsonschema
+
+    from pvabi.project_init import schema_path
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path("check-images").read_text()))
+    clean = cli("check-images", "--root", SHIPPED_ABI, "--mode", "full", "--json")
+    validator.validate(json.loads(clean.stdout))
+    abi = _copy(tmp_path)
+    name = "vrom_header-x86_32-v1.0-host.bin"
+    data = bytearray((abi / "images" / name).read_bytes())
+    data[20] = 0x01  # reserved2, reserved with any content: not a finding; rom_length is
+    data[2] ^= 0xFF
+    _reseal(abi, name, bytes(data))
+    failing = cli("check-images", "--root", tmp_path, "--json")
+    doc = json.loads(failing.stdout)
+    validator.validate(doc)
+    assert failing.exit_code == doc["exit_code"] == 1 and doc["failures"] == 1
+    f = next(f for r in doc["readings"] for f in r["findings"])
+    assert (f["path"], f["range"], f["file_offset"], f["bytes"]) == ("rom_length", [2, 3], 2, "df")
