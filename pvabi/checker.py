@@ -6,10 +6,15 @@ Vi's layout (what the writer meant) and with Vj's (what the reader sees), and
 compared slot by slot (pvabi/imagedecode.py):
 
 - a field both versions have must decode to the same value;
-- a field only Vj has must hold its absent value, when one is known;
-- Vj's reserved-zero bytes must be zero, unless a field of Vi put them there;
+- a field only Vj has must hold its absent value (non-zero content, when no
+  absent value is known);
 - Vj's constants must hold; enum values must be ones Vj names; flag bits must
-  be ones either version names, where Vj reserves the rest.
+  be ones either version names, where Vj reserves the rest;
+
+each for the fields the reading party (the party that did not write the
+image) reads: a field it does not interpret cannot be misread. Under its own
+version the image must keep every promise of its writer's layout, reserved-zero
+bytes zero included.
 
 The direction follows the writer, as ``pvabi diff``'s does (findings.DIRECTIONS):
 a host-written image of Vi is read by an older guest (backward: old guest, new
@@ -35,7 +40,7 @@ from .abiroot import WORKING, AbiRoot, load
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
-from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value
+from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value, written_by
 from .images import Image, image_bytes, layout_bytes, load_corpus
 from .model import Abi
 from .values import EnumValue, FlagsValue
@@ -222,11 +227,14 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
     """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``)."""
     findings = list(_rules_on(img, written, read, read_under, d))
     shared = new = unchecked = 0
+    party = reader_of(img.writer)
     for path, r in read.slots.items():
-        if r.kind != VALUE or r.member.field.const is not None:
+        if r.kind != VALUE or r.member.field.const is not None or not reads(r, party):
             continue
-        w = written.slots.get(path)
+        w = written.slots.get(path) or _renamed(r, written)
         if w is not None and w.kind == VALUE:
+            if not written_by(w, img.writer):
+                continue  # the other party's field: this image says nothing about what that party writes
             shared += 1
             if not _same(w.value, r.value):
                 findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
@@ -235,27 +243,48 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
             continue
         new += 1
         absent = absent_value(r, written)
-        if absent is None:
-            unchecked += 1
+        raw = read.data[r.offset:r.end]
+        if absent is None and not any(raw):
+            unchecked += 1  # zero, but nothing declares that zero means absent
+        elif absent is None:
+            findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
+                                     f"{path} is new in {read_under}, declares no absent value, and reads "
+                                     f"{_show(r.value)} from {_left_by(r, written)}"))
         elif int(r.value) != absent if isinstance(r.value, int) else any(r.value):
-            findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, w, read_under, d,
+            findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
                                      f"{path} is new in {read_under} and should read as its absent value "
-                                     f"{absent}, but reads {_show(r.value)}"))
+                                     f"{absent}, but reads {_show(r.value)} from {_left_by(r, written)}"))
     return Comparison(img, read_under, d, shared, new, unchecked, tuple(findings))
+
+
+def _renamed(r: Slot, written: Decoded) -> Slot | None:
+    """The writer's field at exactly the same bytes, when the reader's has another name (a rename)."""
+    return next((w for w in written.slots.values() if w.kind == VALUE and (w.offset, w.size) == (r.offset, r.size)
+                 and w.member.bitfield == r.member.bitfield), None)
+
+
+def _left_by(r: Slot, written: Decoded) -> str:
+    """Whose bytes a new field reads: the writer's fields it overlaps, or what the writer left unwritten."""
+    over = [w.path for w in written.slots.values() if w.kind == VALUE and w.offset < r.end and r.offset < w.end]
+    if over:
+        return f"bytes the writer stored as {', '.join(over[:3])}{' and more' if len(over) > 3 else ''}"
+    return "bytes the writer never wrote"
 
 
 def _rules_on(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Iterable[Finding]:
     """What the reader's layout itself promises about the bytes: constants, reserved zeros, known values."""
+    party = reader_of(img.writer)
     for c in read.consts:
         slot = read.slots.get(c.path)
-        if slot is not None:
+        if slot is not None and (d == SELF or reads(slot, party)):
             yield _finding("IMAGE_CONSTANT_WRONG", img, read, slot, written.slots.get(c.path), read_under, d,
                            f"{c.path} holds {c.found.hex(' ')}, but {read_under} requires {c.expected.hex(' ')}",
                            reader_value=c.found, writer_value=c.expected if d == SELF else None)
-    covered = _value_bytes(written) if d != SELF else set()
     for path, r in read.slots.items():
-        if r.kind == RESERVED_ZERO:
-            first = _first_nonzero(r, covered)
+        if d != SELF and r.kind == VALUE and not reads(r, party):
+            continue
+        if r.kind == RESERVED_ZERO and d == SELF:
+            first = _first_nonzero(r)
             if first is not None:
                 yield _finding("IMAGE_RESERVED_NONZERO", img, read, r, written.slots.get(path), read_under, d,
                                f"{path} is reserved-zero under {read_under}, but byte {first} holds "
@@ -297,18 +326,17 @@ def _covers(slots: list[Slot], r: Slot) -> bool:
     return all(b in have for b in range(r.offset, r.end))
 
 
-def _value_bytes(decoded: Decoded) -> set[int]:
-    return {b for s in decoded.slots.values() if s.kind == VALUE for b in range(s.offset, s.end)}
+def reads(slot: Slot, party: str) -> bool:
+    """Does ``party`` (host or guest) interpret this field? Only its reader can misread it."""
+    return slot.member.field.reader in (party, "both")
 
 
-def _first_nonzero(r: Slot, covered: set[int]) -> int | None:
-    """The offset of the first non-zero byte of a reserved-zero slot that no writer field explains."""
+def _first_nonzero(r: Slot) -> int | None:
+    """The offset of the first non-zero byte of a reserved-zero slot."""
     if isinstance(r.value, (bytes, bytearray)):
-        return next((r.offset + i for i, b in enumerate(r.value) if b and r.offset + i not in covered), None)
+        return next((r.offset + i for i, b in enumerate(r.value) if b), None)
     # A reserved bitfield decodes to its integer: report the bytes it lies in.
-    if int(r.value) and not all(b in covered for b in range(r.offset, r.end)):
-        return r.offset
-    return None
+    return r.offset if int(r.value) else None
 
 
 def read_byte(r: Slot, at: int) -> str:
@@ -318,6 +346,7 @@ def read_byte(r: Slot, at: int) -> str:
 
 
 def _same(a: object, b: object) -> bool:
+    """Equal numbers (enum and flag names are the layouts' business: a renamed value reads the same)."""
     if isinstance(a, int) and isinstance(b, int):
         return int(a) == int(b)
     return a == b

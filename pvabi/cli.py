@@ -682,3 +682,30 @@ def check_images_cmd(against: Annotated[str | None, typer.Option("--against", me
     else:
         typer.echo(render_check(result), nl=False)
     raise typer.Exit(result.exit_code)
+
+
+@app.command(epilog="Example: pvabi fuzz v1.3 v2.0\n\nMore: pvabi fuzz v2.0 working --count 500 --jobs 2 --seed 7")
+@handles_errors
+def fuzz(old: Annotated[str, typer.Argument(metavar="V1", help="The writers' version.")],
+         new: Annotated[str, typer.Argument(metavar="V2", help="The readers' version (or working).")] = WORKING,
+         count: Annotated[int, typer.Option("--count", "-n", metavar="N", help="Images per layout, architecture "
+                                            "and writer.")] = 50,
+         seed: Annotated[int | None, typer.Option("--seed", metavar="S", help="Reproduce a run. Default: a new "
+                                                  "random seed, printed.")] = None,
+         jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="J", help="Processes; the results do not "
+                                           "depend on it.")] = 1,
+         layout: Annotated[list[str] | None, typer.Option("--layout", "-l", metavar="LAYOUT", help="Only this "
+                                                          "layout (repeatable).")] = None,
+         root: RootArg = None) -> None:
+    """Write many legal images of V1, as each party writes them, read them under V2 with the checks of
+    check-images, and shrink each failing image to a minimal one. Exit 1 on a failure."""
+    from .formats.check_images import render_fuzz
+    from .fuzz import fuzz as run_fuzz
+
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "little")
+    result = run_fuzz(find_root(root), old, new, count, seed, jobs, tuple(layout) if layout else None)
+    command = " ".join(["pvabi", "fuzz", old, new, "--seed", str(seed), "--count", str(count),
+                        *[f"--layout {name}" for name in layout or ()]])
+    typer.echo(render_fuzz(result, command), nl=False)
+    raise typer.Exit(result.exit_code)

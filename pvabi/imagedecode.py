@@ -120,7 +120,8 @@ def _member(m: Member, t: RType, value: Any, offset: int, path: str) -> Iterator
             yield from _member(m, t.elem, v, offset + i * t.elem.size, f"{path}[{i}]")
     else:
         assert isinstance(t, ScalarType)
-        yield Slot(path, offset, m.size, m, VALUE, value)
+        # A bitfield touches the bytes its bits lie in; an array element, its own bytes, not the array's.
+        yield Slot(path, offset, m.size if m.bitfield is not None else t.size, m, VALUE, value)
 
 
 def json_value(value: Any) -> Any:

@@ -27,13 +27,14 @@ IMAGE_RULES: dict[str, ImageRule] = {r.id: r for r in (
     ImageRule("IMAGE_NEW_FIELD_NOT_ABSENT", "A new field does not read as absent",
               "A field the reader's version has and the writer's lacks holds something other than its absent "
               "value: the field's declared `absent`, or zero when the writer's version kept those bytes "
-              "reserved-zero or declared its memory `initial: zero`. The reader takes garbage for a value. A "
-              "new field with no known absent value is not checked, and the summary counts it."),
+              "reserved-zero or declared its memory `initial: zero`. With no known absent value, any non-zero "
+              "content is a failure (the reader takes what the writer left, or another field's bytes, for a "
+              "value); zero content is not, and the summary counts such fields as not checked."),
     ImageRule("IMAGE_RESERVED_NONZERO", "Reserved-zero bytes are not zero",
-              "Bytes the reader's layout declares `reserved: zero` hold a non-zero byte that no field of the "
-              "writer's version accounts for. (A newer writer's field carved out of reserved-zero space is the "
-              "compatible way to grow and is not reported.) A later version that gives those bytes a meaning "
-              "would misread this image."),
+              "Bytes the writer's own layout declares `reserved: zero` hold a non-zero byte: the writer broke "
+              "the promise that lets a later version carve a field out of them, and that version would misread "
+              "this image. Checked when an image is read under its own version; a reader's reserved bytes are "
+              "never interpreted, so other readings leave them to the new-field rule."),
     ImageRule("IMAGE_CONSTANT_WRONG", "A constant does not hold",
               "A field the reader's layout declares `const` (a signature, a magic number, a fixed version) "
               "holds other bytes. A reader that checks it rejects the image; one that does not misidentifies "

@@ -216,3 +216,15 @@ def test_json_output_follows_its_schema(tmp_path: Path, cli) -> None:
     assert failing.exit_code == doc["exit_code"] == 1 and doc["failures"] == 1
     f = next(f for r in doc["readings"] for f in r["findings"])
     assert (f["path"], f["range"], f["file_offset"], f["bytes"]) == ("rom_length", [2, 3], 2, "df")
+
+
+def test_array_elements_are_located_to_their_own_bytes() -> None:
+    from pvabi.abiroot import load
+    from pvabi.engine import Resolver
+    from pvabi.imagedecode import decode
+
+    lay = Resolver(load(find_root(SHIPPED_ABI), "v1.0"), "x86_64").layout("shared_info_page")
+    slots = decode(lay, bytes(lay.size)).slots
+    # gcc: offsetof(struct shared_info, evtchn_pending) == 2048 on x86_64, 8-byte elements (include/pvabi/)
+    assert (slots["info.evtchn_pending[3]"].offset, slots["info.evtchn_pending[3]"].size) == (2048 + 24, 8)
+    assert (slots["info.vcpu_info[2].time.version"].offset, slots["info.vcpu_info[2].time.version"].size) == (160, 4)

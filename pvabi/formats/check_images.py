@@ -1,7 +1,7 @@
-"""``pvabi check-images`` output: text in the style of ``pvabi diff`` and JSON (``pvabi.check-images/1``).
+"""``pvabi check-images`` and ``pvabi fuzz`` output: text in the style of ``pvabi diff``, and JSON.
 
-Both render a ``checker.CheckResult``; when the shared report model lands,
-these two functions are what moves onto it.
+The JSON is ``pvabi.check-images/1``. They render a ``checker.CheckResult`` (or a
+``fuzz.FuzzResult``); when the shared report model lands, these are what moves onto it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from ..checker import SELF, CheckResult, Comparison
 from ..findings import DIRECTION_TEXT, Finding
+from ..fuzz import FuzzResult
 from ..imagerules import IMAGE_RULES
 from .common import MODE_TEXT, byte_range
 
@@ -82,3 +83,35 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         "failures": len(result.findings),
         "exit_code": result.exit_code,
     }
+
+
+def render_fuzz(result: FuzzResult, command: str) -> str:
+    """``pvabi fuzz``: the seed and how to reproduce the run, each failure's shrunk image, one summary line."""
+    out = [f"pvabi fuzz {result.old} {result.new}: seed {result.seed}, {result.count} images per layout, "
+           f"architecture and writer (reproduce: {command})"]
+    for c in result.failures:
+        for f in c.findings:
+            out.extend(_block(c, f))
+            assert f.witness is not None
+            read = f.witness.image  # as the reader saw it: past a shorter writer's end, zero
+            nonzero = [i for i, b in enumerate(read) if b]
+            out.append(f"  as read:  {read.hex()}" if len(read) <= 64 else
+                       f"  as read:  {len(read)} bytes, {len(nonzero)} non-zero, at offsets "
+                       + _spans(nonzero))
+    n = len(result.failures)
+    out.append("")
+    out.append(f"fuzz: {'FAILED' if n else 'passed'}: {n} failure{'s' if n != 1 else ''} in {result.images} images "
+               f"of {len({(r.task.layout, r.task.arch) for r in result.results})} layouts and architectures")
+    return "\n".join(out) + "\n"
+
+
+def _spans(offsets: list[int], limit: int = 8) -> str:
+    """``[0, 4), [16, 24)``: runs of offsets as half-open byte ranges, the first ``limit`` of them."""
+    runs: list[list[int]] = []
+    for i in offsets:
+        if runs and runs[-1][1] == i:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1])
+    text = ", ".join(f"[{a}, {b})" for a, b in runs[:limit])
+    return text + (f" and {len(runs) - limit} more" if len(runs) > limit else "")
