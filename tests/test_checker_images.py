@@ -76,7 +76,7 @@ def test_a_flipped_shared_field_fails_naming_the_field_and_offset(tmp_path: Path
     wc_sec = 1764720000
     assert f"v1.0 {wc_sec} ({wc_sec:#x}) -> v1.0 {wc_sec ^ 0x1000} ({wc_sec ^ 0x1000:#x})" in run.stdout
     assert run.stdout.rstrip().endswith("check-images: FAILED: 1 failure in 57 readings of 30 images; "
-                                        "8 new fields without a known absent value not checked")
+                                        "6 new fields without a known absent value not checked")
 
 
 def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, cli) -> None:
@@ -101,21 +101,29 @@ def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, 
     assert f["read"].startswith("-67108864")
 
 
-def test_a_new_field_not_absent_and_reserved_bytes_not_zero(tmp_path: Path, cli) -> None:
-    # v1.1's vcpu_time_info keeps pad1 reserved-zero; v1.2 carves flags out of its first byte. A v1.1 guest's
-    # page that leaves byte 29 of vcpu 0's time record non-zero breaks its own promise, and a v1.2 host reads
-    # garbage as the clock flags.
+def test_a_new_field_not_absent_and_reserved_bytes_not_zero(tmp_path: Path) -> None:
+    # v1.1's vcpu_time_info keeps pad1 reserved-zero; v1.2 carves the clock flags (host writes, guest reads) out of
+    # its first byte. A v1.1 host's page that leaves byte 29 of vcpu 0's time record non-zero breaks its own
+    # promise, and a v1.2 guest on that host (forward) reads garbage as the clock flags.
     abi = _copy(tmp_path)
-    name = "shared_info_page-x86_64-v1.1-guest.bin"
+    name = "shared_info_page-x86_64-v1.1-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[32 + 29] = 0x04
     _reseal(abi, name, bytes(data))
-    result = check_images(find_root(abi), mode="backward", transitive=False)
+    result = check_images(find_root(abi), mode="forward", transitive=False)
     got = {(c.read_under, f.rule, f.path, f.new_range) for c in result.comparisons for f in c.findings}
     assert got == {("v1.1", "IMAGE_RESERVED_NONZERO", "info.vcpu_info[0].time.pad1", (61, 62)),
                    ("v1.2", "IMAGE_NEW_FIELD_NOT_ABSENT", "info.vcpu_info[0].time.flags", (61, 62)),
                    # and bit 2 is a flag no version of pvclock_flags defines
                    ("v1.2", "IMAGE_UNKNOWN_FLAGS", "info.vcpu_info[0].time.flags", (61, 62))}
+    # The host does not read the clock flags: the guest's page, damaged the same way, fails only its own promise.
+    guest = "shared_info_page-x86_64-v1.1-guest.bin"
+    data = bytearray((abi / "images" / guest).read_bytes())
+    data[32 + 29] = 0x04
+    _reseal(abi, guest, bytes(data))
+    result = check_images(find_root(abi), mode="backward", transitive=False)
+    got = {(c.image.name, c.read_under, f.rule) for c in result.comparisons for f in c.findings}
+    assert got == {(name, "v1.1", "IMAGE_RESERVED_NONZERO"), (guest, "v1.1", "IMAGE_RESERVED_NONZERO")}
 
 
 def test_check_images_output_is_deterministic(cli) -> None:
