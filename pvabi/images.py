@@ -23,7 +23,7 @@ from typing import Any
 from .abiroot import WORKING, AbiRoot
 from .errors import InputError, PvabiError
 from .imagedecode import Decoded, decode, json_value, written_by
-from .versions import VersionIndex, write_atomic
+from .versions import VersionIndex, locked, write_atomic
 from .yamlsafe import StrictValidator, excerpt, read_regular, schema_error_path, schema_message
 
 SIDECAR_SCHEMA = "pvabi.image/1"
@@ -235,16 +235,20 @@ def register(root: AbiRoot, source: Path, layout: Any, version: str, writer: str
                          f"requires the constant {c.expected.hex(' ')}", str(source))
     d = images_dir(root)
     d.mkdir(parents=True, exist_ok=True)
-    target = d / img.name
+    with locked(root):  # the writer lock freeze takes: one registration at a time updates the index
+        return _store(root, img, decoded, data, d / img.name)
+
+
+def _store(root: AbiRoot, img: Image, decoded: Decoded, data: bytes, target: Path) -> Image:
     sidecar = target.with_suffix(".json")
     if target.exists() or sidecar.exists() or target.is_symlink() or sidecar.is_symlink():
         raise InputError("already in the corpus; registered images are never overwritten", _shown(root, target))
-    img = Image(img.name, target, _shown(root, sidecar), img.layout, version, img.arch, writer, offset, img.sha256,
-                img.produced, expected_values(decoded, writer))
+    img = Image(img.name, target, _shown(root, sidecar), img.layout, img.version, img.arch, img.writer, img.offset,
+                img.sha256, img.produced, expected_values(decoded, img.writer))
     write_atomic(target, data)
     write_atomic(sidecar, (json.dumps(img.to_json(), indent=2) + "\n").encode())
-    if version != WORKING:
-        locked = read_index(root)
-        locked[img.name] = img.sha256
-        write_index(root, locked)
+    if img.version != WORKING:
+        index = read_index(root)
+        index[img.name] = img.sha256
+        write_index(root, index)
     return img
