@@ -107,6 +107,34 @@ def targets(writer: str, written: int, count: int, mode: str, transitive: bool,
     return sorted(out)
 
 
+def load_version(root: AbiRoot, version: str) -> Abi:
+    """One version of the ABI: the one place the checker, fuzz and images add load versions.
+
+    On main (issue 9's ``project``) this becomes ``Project(root).load(version)``.
+    """
+    return load(root, version)
+
+
+def find_layout(root: AbiRoot, name: str, version: str, arch: str) -> tuple[str, Layout]:
+    """A layout as a user names it (a version such as ``v1``, an architecture alias such as ``i386``), with the
+    version's full name; the one place ``images add`` resolves one (``Project.layout`` on main)."""
+    from . import arch as archmod
+
+    full = VersionIndex.read(root).resolve(version).name if version != WORKING else WORKING
+    abi = load_version(root, full)
+    rec = abi.record(name)
+    if rec is None:
+        known = ", ".join(sorted(r.name for r in abi.records()))
+        raise InputError(f"no layout named {name!r} in {full} (layouts: {known})")
+    try:
+        canonical = archmod.canonical(arch)
+    except KeyError:
+        raise InputError(f"unknown architecture {arch!r} (known: {', '.join(archmod.ARCHES)})") from None
+    if not rec.exists_on(canonical):
+        raise InputError(f"layout {name!r} does not exist on {canonical}", rec.loc.file, rec.loc.line, name)
+    return full, Resolver(abi, canonical).layout(name)
+
+
 class _Versions:
     """Each version's ABI and layouts, loaded once (frozen ones hash-verified by ``abiroot.load``)."""
 
@@ -125,7 +153,7 @@ class _Versions:
         """The layout under ``version``, or None when that version has no such layout on ``arch``."""
         abi = self._abis.get(version)
         if abi is None:
-            abi = self._abis[version] = load(self.root, version)
+            abi = self._abis[version] = load_version(self.root, version)
         rec = abi.record(name)
         if rec is None or not rec.exists_on(arch):
             return None

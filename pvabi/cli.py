@@ -645,11 +645,12 @@ def images_add(image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The 
                root: RootArg = None) -> None:
     """Register a captured image (a page dumped from a guest, a ROM read from a device): decode it, copy it into
     abi/images/ and write its sidecar; an image of a frozen version is hash-locked."""
+    from .abiroot import find_root
+    from .checker import find_layout
     from .images import register
 
     r = find_root(root)
-    name = VersionIndex.read(r).resolve(version).name if version != WORKING else WORKING
-    lay = _layout(load(r, name), layout, arch)
+    name, lay = find_layout(r, layout, version, arch)
     img = register(r, image, lay, name, writer, _offset(offset), note)
     typer.echo(f"added {img.shown}: {lay.name} on {lay.arch}, written by the {writer} under {name}, "
                f"{len(img.expected)} expected values")
@@ -668,6 +669,7 @@ def check_images_cmd(against: Annotated[str | None, typer.Option("--against", me
     """Read every image of abi/images/ under the versions the mode requires: shared fields must decode to the
     values their writer stored, new fields to their absent value, reserved-zero bytes to zero, constants and
     enums to known values. Exit 1 on a failure."""
+    from .abiroot import find_root
     from .checker import check_images
     from .config import defaults_note, load_config
     from .formats.check_images import render_text as render_check
@@ -699,6 +701,7 @@ def fuzz(old: Annotated[str, typer.Argument(metavar="V1", help="The writers' ver
          root: RootArg = None) -> None:
     """Write many legal images of V1, as each party writes them, read them under V2 with the checks of
     check-images, and shrink each failing image to a minimal one. Exit 1 on a failure."""
+    from .abiroot import find_root
     from .formats.check_images import render_fuzz
     from .fuzz import fuzz as run_fuzz
 

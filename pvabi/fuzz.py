@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import arch as archmod
-from .abiroot import AbiRoot, load
-from .checker import SELF, Comparison, compare, direction
+from .abiroot import AbiRoot
+from .checker import SELF, Comparison, compare, direction, load_version
 from .engine import Layout, Resolver
 from .errors import InputError, PvabiError
 from .findings import Finding
@@ -225,7 +225,7 @@ def _worker_init(root: str, old: str, new: str) -> None:
     from .abiroot import find_root
 
     r = find_root(root)
-    _WORKER.update(old=load(r, old), new=load(r, new))
+    _WORKER.update(old=load_version(r, old), new=load_version(r, new))
 
 
 def _worker_run(args: tuple[Task, int, int, tuple[str, str], str]) -> TaskResult:
@@ -245,7 +245,7 @@ def fuzz(root: AbiRoot, old: str, new: str, count: int = DEFAULT_COUNT, seed: in
     index = VersionIndex.read(root)
     names = tuple(index.resolve(v).name if v != "working" else v for v in (old, new))
     order = [v.name for v in index.versions] + ["working"]
-    old_abi, new_abi = load(root, names[0]), load(root, names[1])
+    old_abi, new_abi = load_version(root, names[0]), load_version(root, names[1])
     todo = tasks(old_abi, new_abi)
     if layouts:
         unknown = sorted(set(layouts) - {t.layout for t in todo})

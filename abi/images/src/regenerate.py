@@ -29,7 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pvabi.abiroot import find_root, load
+from pvabi.abiroot import find_root
+from pvabi.checker import load_version
 from pvabi.engine import Resolver
 from pvabi.imagedecode import decode, json_value
 from pvabi.images import Image, expected_values, images_dir, read_index, write_index
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                     if not args.only or any(fnmatch.fnmatch(image_name(lay, a, v.name, w), g) for g in args.only)]
             if not todo:
                 continue
-            abi = load(root, v.name)
+            abi = load_version(root, v.name)
             headers = headers_for(v.name, work, root.display_base)
             for source, layout_name, writer, arch in todo:
                 name = image_name(layout_name, arch, v.name, writer)
