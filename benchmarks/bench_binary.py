@@ -22,13 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.binary.checkbin import check_binary
 from pvabi.binary.elf import open_binary
 from pvabi.binary.extract import TypeSource
 from pvabi.codegen.check import FREESTANDING_PRELUDE, alias_typedefs, declaration, ordered_layouts
 from pvabi.diff import Policy, diff_abis
 from pvabi.engine import Resolver
+from pvabi.project import load
 
 ROOT = AbiRoot(Path(__file__).resolve().parent.parent / "abi")
 POLICY = Policy("full", "LAYOUT")

@@ -19,10 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pvabi import arch as archmod
-from pvabi.abiroot import AbiRoot, load
+from pvabi.abiroot import AbiRoot
 from pvabi.diff import Policy, diff_abis
 from pvabi.engine import Resolver
 from pvabi.model import Abi
+from pvabi.project import load
 
 POLICY = Policy("full", "SOURCE")  # every rule, both directions: the most work a diff does
 

@@ -664,4 +664,95 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     typer.echo(render(result, fmt), nl=False)
     # The time goes to stderr: stdout is the same bytes for the same input.
     typer.echo(f"pvabi check: {len(result.steps)} steps in {time.monotonic() - started:.1f} s", err=True)
+
+
+# --- the image checker (issue 12): pvabi/images.py keeps the corpus, pvabi/checker.py reads it ---------------------
+
+images_app = typer.Typer(no_args_is_help=True, help="The image corpus in abi/images/ (docs/images.md).")
+app.add_typer(images_app, name="images")
+
+
+@images_app.command("add", epilog="Example: pvabi images add rom.bin --layout vrom_header --arch x86_32 "
+                                  "--abi-version v2.0 --note \"read from the VMI device of host X\"")
+@handles_errors
+def images_add(image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The captured image file.")],
+               layout: Annotated[str, typer.Option("--layout", "-l", metavar="LAYOUT", help="The layout it "
+                                                   "holds.")],
+               arch: Annotated[str, typer.Option("--arch", "-a", metavar="ARCH", help="Its architecture.")],
+               writer: Annotated[str, typer.Option("--writer", metavar="PARTY", help="host or guest: whose fields "
+                                                   "it was captured for.")] = "host",
+               offset: Annotated[str | None, typer.Option("--offset", metavar="N", help="Where the layout starts "
+                                                          "in IMAGE (decimal or 0x hex).")] = None,
+               version: VersionOpt = WORKING,
+               note: Annotated[str, typer.Option("--note", metavar="TEXT", help="Where and how it was "
+                                                 "captured.")] = "captured from a running system",
+               root: RootArg = None) -> None:
+    """Register a captured image (a page dumped from a guest, a ROM read from a device): decode it, copy it into
+    abi/images/ and write its sidecar; an image of a frozen version is hash-locked."""
+    from .abiroot import find_root
+    from .checker import find_layout
+    from .images import register
+
+    r = find_root(root)
+    name, lay = find_layout(r, layout, version, arch)
+    img = register(r, image, lay, name, writer, _offset(offset), note)
+    typer.echo(f"added {img.shown}: {lay.name} on {lay.arch}, written by the {writer} under {name}, "
+               f"{len(img.expected)} expected values")
+
+
+@app.command(name="check-images", epilog="Example: pvabi check-images --mode full\n\n"
+                                         "More: pvabi check-images --against working --json")
+@handles_errors
+def check_images_cmd(against: Annotated[str | None, typer.Option("--against", metavar="VERSION", help="Read every "
+                                        "image under this version only (a frozen version or working).")] = None,
+                     mode: ModeOpt = None,
+                     transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", help="Read "
+                                           "each image under every version the mode reaches, not only the "
+                                           "next. Default: from abi/pvabi.yaml.")] = None,
+                     json_: JsonOpt = False, root: RootArg = None) -> None:
+    """Read every image of abi/images/ under the versions the mode requires: shared fields must decode to the
+    values their writer stored, new fields to their absent value, reserved-zero bytes to zero, constants and
+    enums to known values. Exit 1 on a failure."""
+    from .abiroot import find_root
+    from .checker import check_images
+    from .checker_output import render_text as render_check
+    from .checker_output import to_json as check_json
+    from .config import defaults_note, load_config
+
+    r = find_root(root)
+    cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
+    _say_defaults(defaults_note(cfg))
+    result = check_images(r, against, (mode or cfg.mode).lower(), cfg.transitive if transitive is None else transitive)
+    if json_:
+        _emit_json(check_json(result))
+    else:
+        typer.echo(render_check(result), nl=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command(epilog="Example: pvabi fuzz v1.3 v2.0\n\nMore: pvabi fuzz v2.0 working --count 500 --jobs 2 --seed 7")
+@handles_errors
+def fuzz(old: Annotated[str, typer.Argument(metavar="V1", help="The writers' version.")],
+         new: Annotated[str, typer.Argument(metavar="V2", help="The readers' version (or working).")] = WORKING,
+         count: Annotated[int, typer.Option("--count", "-n", metavar="N", help="Images per layout, architecture "
+                                            "and writer.")] = 50,
+         seed: Annotated[int | None, typer.Option("--seed", metavar="S", help="Reproduce a run. Default: a new "
+                                                  "random seed, printed.")] = None,
+         jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="J", help="Processes; the results do not "
+                                           "depend on it.")] = 1,
+         layout: Annotated[list[str] | None, typer.Option("--layout", "-l", metavar="LAYOUT", help="Only this "
+                                                          "layout (repeatable).")] = None,
+         root: RootArg = None) -> None:
+    """Write many legal images of V1, as each party writes them, read them under V2 with the checks of
+    check-images, and shrink each failing image to a minimal one. Exit 1 on a failure."""
+    from .abiroot import find_root
+    from .checker_output import render_fuzz
+    from .fuzz import fuzz as run_fuzz
+
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "little")
+    result = run_fuzz(find_root(root), old, new, count, seed, jobs, tuple(layout) if layout else None)
+    command = " ".join(["pvabi", "fuzz", old, new, "--seed", str(seed), "--count", str(count),
+                        *[f"--layout {name}" for name in layout or ()]])
+    typer.echo(render_fuzz(result, command), nl=False)
     raise typer.Exit(result.exit_code)

@@ -157,6 +157,9 @@ class Project:
                     self._cached(v.name, self.root.versions / v.name)
                 except InputErrors as e:
                     problems.extend(e.errors)
+            from .images import verify as verify_images  # images decode: construct only when validating
+
+            problems.extend(verify_images(self.root, {v.name for v in index.versions}))  # released images are locked
         if problems:
             raise InputErrors(problems)
         assert abi is not None and index is not None

@@ -1,0 +1,415 @@
+"""The image checker: images real writers produced must still read correctly under other versions' layouts.
+
+For each image of the corpus (pvabi/images.py), written by one party under
+version Vi, and each version Vj the mode requires, the image is decoded with
+Vi's layout (what the writer meant) and with Vj's (what the reader sees), and
+compared slot by slot (pvabi/imagedecode.py):
+
+- a field both versions have must decode to the same value;
+- a field only Vj has must hold its absent value (non-zero content, when no
+  absent value is known);
+- Vj's constants must hold; enum values must be ones Vj names; flag bits must
+  be ones either version names, where Vj reserves the rest;
+
+each for the fields the reading party (the party that did not write the
+image) reads: a field it does not interpret cannot be misread. Under its own
+version the image must keep every promise of its writer's layout, reserved-zero
+bytes zero included.
+
+The direction follows the writer, as ``pvabi diff``'s does (findings.DIRECTIONS):
+a host-written image of Vi is read by an older guest (backward: old guest, new
+host) or a newer one (forward); a guest-written image of Vi is read by a newer
+host (backward) or an older one (forward). Every image is also read under its
+own version, where its sidecar's expected values must hold.
+
+Failures are ``findings.Finding`` values with rule IDs from ``imagerules``;
+bad input (an unreadable, truncated or oversized image, a sidecar that does
+not match its image's hash, an unknown version, a constant wrong under the
+image's own version) is an ``InputError``, all of them raised together. An
+image whose bytes no longer hold the values its sidecar records is a finding
+of its reading under its own version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .abiroot import WORKING, AbiRoot
+from .engine import Layout, Resolver
+from .errors import InputError, InputErrors, PvabiError
+from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
+from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value, written_by
+from .images import Image, image_bytes, layout_bytes, load_corpus
+from .model import Abi
+from .project import Project
+from .values import EnumValue, FlagsValue
+from .versions import VersionIndex
+
+SELF = "self"  # an image read under the version it was written with
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One image read under one version."""
+
+    image: Image
+    read_under: str
+    direction: str  # backward, forward or SELF
+    compared: int = 0  # shared fields whose values were compared
+    new_fields: int = 0  # fields only the reader's version has
+    unchecked: int = 0  # of those, fields with no known absent value
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    mode: str
+    transitive: bool
+    against: str | None
+    images: tuple[Image, ...]
+    comparisons: tuple[Comparison, ...] = field(default=())
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for c in self.comparisons for f in c.findings]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+def reader_of(writer: str) -> str:
+    return "guest" if writer == "host" else "host"
+
+
+def direction(writer: str, written: int, read: int) -> str:
+    """Which compatibility direction reading a ``writer`` image of version index ``written`` under ``read`` tests."""
+    if written == read:
+        return SELF
+    newer_reader = read > written
+    # backward: old guests on a new host. A host image read by an older guest, or a guest image by a newer host.
+    return "backward" if newer_reader == (writer == "guest") else "forward"
+
+
+def targets(writer: str, written: int, count: int, mode: str, transitive: bool,
+            against: int | None) -> list[tuple[int, str]]:
+    """The versions (indexes into the ordered version list) an image is read under, with the direction."""
+    out: list[tuple[int, str]] = []
+    for d in MODES[mode]:
+        older = (writer == "host") == (d == "backward")
+        side = list(range(written - 1, -1, -1)) if older else list(range(written + 1, count))
+        if against is not None:
+            side = [against] if against in side else []
+        elif not transitive:
+            side = side[:1]
+        out.extend((j, d) for j in side)
+    return sorted(out)
+
+
+def load_version(root: AbiRoot | Project, version: str) -> Abi:
+    """One version of the ABI: the one place the checker, fuzz and images add load versions (a ``Project``
+    loads each version once)."""
+    return Project.of(root).load(version)
+
+
+def find_layout(root: AbiRoot, name: str, version: str, arch: str) -> tuple[str, Layout]:
+    """A layout as a user names it (a version such as ``v1``, an architecture alias such as ``i386``), with the
+    version's full name; the one place ``images add`` resolves one (``Project.layout`` on main)."""
+    from . import arch as archmod
+
+    full = VersionIndex.read(root).resolve(version).name if version != WORKING else WORKING
+    abi = load_version(root, full)
+    rec = abi.record(name)
+    if rec is None:
+        known = ", ".join(sorted(r.name for r in abi.records()))
+        raise InputError(f"no layout named {name!r} in {full} (layouts: {known})")
+    try:
+        canonical = archmod.canonical(arch)
+    except KeyError:
+        raise InputError(f"unknown architecture {arch!r} (known: {', '.join(archmod.ARCHES)})") from None
+    if not rec.exists_on(canonical):
+        raise InputError(f"layout {name!r} does not exist on {canonical}", rec.loc.file, rec.loc.line, name)
+    return full, Resolver(abi, canonical).layout(name)
+
+
+class _Versions:
+    """Each version's ABI and layouts, loaded once (frozen ones hash-verified by ``Project.load``)."""
+
+    def __init__(self, root: AbiRoot) -> None:
+        self.root = root
+        self.names = [v.name for v in VersionIndex.read(root).versions] + [WORKING]
+        self._abis: dict[str, Abi] = {}
+        self._resolvers: dict[tuple[str, str], Resolver] = {}
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            raise InputError(f"unknown version {name!r} (known: {', '.join(self.names)})")
+        return self.names.index(name)
+
+    def layout(self, version: str, name: str, arch: str) -> Layout | None:
+        """The layout under ``version``, or None when that version has no such layout on ``arch``."""
+        abi = self._abis.get(version)
+        if abi is None:
+            abi = self._abis[version] = load_version(self.root, version)
+        rec = abi.record(name)
+        if rec is None or not rec.exists_on(arch):
+            return None
+        r = self._resolvers.get((version, arch))
+        if r is None:
+            r = self._resolvers[(version, arch)] = Resolver(abi, arch)
+        return r.layout(name)
+
+
+def check_images(root: AbiRoot, against: str | None = None, mode: str = "backward", transitive: bool = False,
+                 images: Iterable[Image] | None = None) -> CheckResult:
+    """Read every image (default: the whole corpus) under the versions ``mode`` requires; see the module doc."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    versions = _Versions(root)
+    corpus = tuple(load_corpus(root) if images is None else images)
+    against_at = None
+    if against is not None:
+        against = VersionIndex.read(root).resolve(against).name if against != WORKING else WORKING
+        against_at = versions.index(against)
+    problems: list[InputError] = []
+    prepared = []
+    for img in corpus:
+        try:
+            prepared.append(_prepare(img, versions))
+        except InputErrors as e:
+            problems.extend(e.errors)
+        except InputError as e:
+            problems.append(e if e.file else InputError(e.message, img.sidecar, e.line, e.field))
+    if problems:
+        raise InputErrors(problems)
+    comparisons = []
+    for img, at, data, own in prepared:
+        values = sum(1 for s in own.slots.values() if s.kind == VALUE)
+        comparisons.append(Comparison(img, img.version, SELF, values, 0, 0, _self_findings(img, own)))
+        for j, d in targets(img.writer, at, len(versions.names), mode, transitive, against_at):
+            reader = versions.layout(versions.names[j], img.layout, img.arch)
+            if reader is None:
+                continue
+            read = decode(reader, _reader_bytes(data, img, reader.size))
+            comparisons.append(compare(img, own, read, versions.names[j], d))
+    return CheckResult(mode, transitive, against, corpus, tuple(comparisons))
+
+
+def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decoded]:
+    """An image checked against itself: readable, the right length, and holding what its sidecar says."""
+    at = versions.index(img.version)
+    writer = versions.layout(img.version, img.layout, img.arch)
+    if writer is None:
+        raise InputError(f"{img.version} has no layout {img.layout!r} on {img.arch}", img.sidecar, None, "layout")
+    data = image_bytes(img)
+    try:
+        own = decode(writer, layout_bytes(img, data, writer.size))
+    except PvabiError as e:
+        raise InputError(f"does not decode under {img.version}: {e}", img.shown) from None
+    if own.consts:
+        c = own.consts[0]
+        raise InputError(f"{img.layout}.{c.path} at offset {img.offset + c.offset}: bytes {c.found.hex(' ')}, "
+                         f"but {img.version} requires the constant {c.expected.hex(' ')} (a corrupted image?)",
+                         img.shown)
+    unknown = [p for p in img.expected if p not in own.slots]
+    if unknown:
+        raise InputError(f"expected value for {unknown[0]!r}, which {img.layout} does not have under {img.version}",
+                         img.sidecar, None, "expected")
+    return img, at, data, own
+
+
+def _reader_bytes(data: bytes, img: Image, size: int) -> bytes:
+    """The bytes a reader with a ``size``-byte layout sees; past the end of the file, zero.
+
+    Only a reader whose layout is longer than the writer's reaches past the file;
+    what memory holds there is not the writer's doing, and zero is what a page a
+    host zero-fills holds.
+    """
+    return data[img.offset:img.offset + size].ljust(size, b"\0")
+
+
+def _self_findings(img: Image, own: Decoded) -> tuple[Finding, ...]:
+    """The image under its own version: it holds what its sidecar says the writer stored, and keeps the
+    writer's own promises (reserved-zero bytes zero, flag bits defined, enum values named)."""
+    found = []
+    for path, want in img.expected.items():
+        slot = own.slots[path]
+        got = json_value(slot.value)
+        if got != want:
+            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, None, img.version, SELF,
+                                  f"{path} was written as {_json_text(want)} (its sidecar says), but the image "
+                                  f"holds {_json_text(got)}", writer_value=_json_text(want)))
+    return tuple(found) + tuple(_rules_on(img, own, own, img.version, SELF))
+
+
+def _json_text(v: object) -> str:
+    if isinstance(v, dict) and "value" in v:
+        v = v["value"]
+    return _show(v) if isinstance(v, int) else json.dumps(v, sort_keys=True)
+
+
+def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Comparison:
+    """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``)."""
+    findings = list(_rules_on(img, written, read, read_under, d))
+    shared = new = unchecked = 0
+    party = reader_of(img.writer)
+    for path, r in read.slots.items():
+        if r.kind != VALUE or r.member.field.const is not None or not reads(r, party):
+            continue
+        w = written.slots.get(path) or _renamed(r, written)
+        if w is not None and w.kind == VALUE:
+            if not written_by(w, img.writer):
+                continue  # the other party's field: this image says nothing about what that party writes
+            shared += 1
+            if not _same(w.value, r.value):
+                findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
+                                         f"{path} was written as {_show(w.value)} under {img.version} and reads "
+                                         f"as {_show(r.value)} under {read_under}"))
+            continue
+        new += 1
+        absent = absent_value(r, written)
+        raw = read.data[r.offset:r.end]
+        if absent is None and not any(raw):
+            unchecked += 1  # zero, but nothing declares that zero means absent
+        elif absent is None:
+            findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
+                                     f"{path} is new in {read_under}, declares no absent value, and reads "
+                                     f"{_show(r.value)} from {_left_by(r, written)}"))
+        elif int(r.value) != absent if isinstance(r.value, int) else any(r.value):
+            findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
+                                     f"{path} is new in {read_under} and should read as its absent value "
+                                     f"{absent}, but reads {_show(r.value)} from {_left_by(r, written)}"))
+    return Comparison(img, read_under, d, shared, new, unchecked, tuple(findings))
+
+
+def _renamed(r: Slot, written: Decoded) -> Slot | None:
+    """The writer's field at exactly the same bytes, when the reader's has another name (a rename)."""
+    return next((w for w in written.slots.values() if w.kind == VALUE and (w.offset, w.size) == (r.offset, r.size)
+                 and w.member.bitfield == r.member.bitfield), None)
+
+
+def _left_by(r: Slot, written: Decoded) -> str:
+    """Whose bytes a new field reads: the writer's fields it overlaps, or what the writer left unwritten."""
+    over = [w.path for w in written.slots.values() if w.kind == VALUE and w.offset < r.end and r.offset < w.end]
+    if over:
+        return f"bytes the writer stored as {', '.join(over[:3])}{' and more' if len(over) > 3 else ''}"
+    return "bytes the writer never wrote"
+
+
+def _rules_on(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Iterable[Finding]:
+    """What the reader's layout itself promises about the bytes: constants, reserved zeros, known values."""
+    party = reader_of(img.writer)
+    for c in read.consts:
+        slot = read.slots.get(c.path)
+        if slot is not None and (d == SELF or reads(slot, party)):
+            yield _finding("IMAGE_CONSTANT_WRONG", img, read, slot, written.slots.get(c.path), read_under, d,
+                           f"{c.path} holds {c.found.hex(' ')}, but {read_under} requires {c.expected.hex(' ')}",
+                           reader_value=c.found, writer_value=c.expected if d == SELF else None)
+    for path, r in read.slots.items():
+        if d != SELF and r.kind == VALUE and not reads(r, party):
+            continue
+        if r.kind == RESERVED_ZERO and d == SELF:
+            first = _first_nonzero(r)
+            if first is not None:
+                yield _finding("IMAGE_RESERVED_NONZERO", img, read, r, written.slots.get(path), read_under, d,
+                               f"{path} is reserved-zero under {read_under}, but byte {first} holds "
+                               f"{read_byte(r, first)}", at=first)
+        elif isinstance(r.value, EnumValue) and r.value.name is None:
+            yield _finding("IMAGE_UNKNOWN_ENUM", img, read, r, written.slots.get(path), read_under, d,
+                           f"{path} holds {int(r.value)}, which {r.member.enum.name if r.member.enum else 'its enum'} "
+                           f"does not name under {read_under}")
+        elif isinstance(r.value, FlagsValue) and r.value.unknown and r.member.flags is not None \
+                and r.member.flags.reserved_bits == "zero":
+            w = written.slots.get(path)
+            known_to_writer = w.member.flags.mask if w is not None and w.member.flags is not None else 0
+            undefined = r.value.unknown & ~known_to_writer
+            if undefined:
+                yield _finding("IMAGE_UNKNOWN_FLAGS", img, read, r, w, read_under, d,
+                               f"{path} has bits {undefined:#x} set, which no version's {r.member.flags.name} "
+                               "defines")
+
+
+def absent_value(r: Slot, written: Decoded) -> int | None:
+    """What a field the writer's version lacks must hold: its declared ``absent``, else what the writer left.
+
+    Zero when every one of its bytes was reserved-zero for the writer, or when the
+    writer's top layout declares its memory zero-filled and none of the writer's
+    fields covers those bytes; unknown (None) otherwise.
+    """
+    if r.member.field.absent is not None:
+        return int(r.member.field.absent)
+    over = [w for w in written.slots.values() if w.offset < r.end and r.offset < w.end]
+    if over and all(w.kind == RESERVED_ZERO for w in over) and _covers(over, r):
+        return 0
+    if written.layout.definition.zero_filled and not any(w.kind == VALUE for w in over):
+        return 0
+    return None
+
+
+def _covers(slots: list[Slot], r: Slot) -> bool:
+    have = {b for s in slots for b in range(s.offset, s.end)}
+    return all(b in have for b in range(r.offset, r.end))
+
+
+def reads(slot: Slot, party: str) -> bool:
+    """Does ``party`` (host or guest) interpret this field? Only its reader can misread it."""
+    return slot.member.field.reader in (party, "both")
+
+
+def _first_nonzero(r: Slot) -> int | None:
+    """The offset of the first non-zero byte of a reserved-zero slot."""
+    if isinstance(r.value, (bytes, bytearray)):
+        return next((r.offset + i for i, b in enumerate(r.value) if b), None)
+    # A reserved bitfield decodes to its integer: report the bytes it lies in.
+    return r.offset if int(r.value) else None
+
+
+def read_byte(r: Slot, at: int) -> str:
+    if isinstance(r.value, (bytes, bytearray)):
+        return f"{r.value[at - r.offset]:#04x}"
+    return f"{int(r.value):#x} (bitfield)"
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal numbers (enum and flag names are the layouts' business: a renamed value reads the same)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return int(a) == int(b)
+    return a == b
+
+
+def _show(v: object) -> str:
+    if isinstance(v, EnumValue):
+        return f"{int(v)} ({v.name or 'unnamed'})"
+    if isinstance(v, FlagsValue):
+        return f"{int(v):#x} [{', '.join(v.names) or 'no flags'}]"
+    if isinstance(v, int):
+        return f"{v} ({v:#x})" if v > 9 or v < 0 else str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return f"bytes {bytes(v).hex(' ') or '(none)'}"
+    return str(v)
+
+
+_UNSET = object()
+
+
+def _finding(rule: str, img: Image, read: Decoded, r: Slot, w: Slot | None, read_under: str, d: str,
+             message: str, at: int | None = None, reader_value: object = _UNSET,
+             writer_value: object = _UNSET) -> Finding:
+    """A finding naming the image, layout, path, architecture, byte range, bytes and both values."""
+    offset, size = (at, 1) if at is not None else (r.offset, r.size)
+    if reader_value is _UNSET:
+        reader_value = r.value
+    if writer_value is _UNSET:
+        writer_value = w.value if w is not None and w.kind == VALUE else None
+    witness = Witness(img.layout, img.arch, img.version, read_under, r.path, offset, size,
+                      read.data, writer_value, reader_value,
+                      writer_offset=w.offset if w is not None and w.offset != r.offset else None,
+                      direction="" if d == SELF else d, writer=img.writer, reader=reader_of(img.writer))
+    sev = severities(*(BREAKING if x == d or d == SELF else COMPATIBLE for x in ("backward", "forward")))
+    return Finding(rule, img.layout, r.path, (img.arch,), message, sev,
+                   old=_show(writer_value) if writer_value is not None else "",
+                   new=_show(reader_value) if reader_value is not None else "",
+                   old_range=(w.offset, w.end) if w is not None else None, new_range=(offset, offset + size),
+                   witness=witness, old_version=img.version, new_version=read_under, details=(img.shown,))
