@@ -20,7 +20,8 @@ _EXPORTS = {
     "WORKING": "abiroot", "AbiRoot": "abiroot", "find_root": "abiroot", "load": "abiroot",
     "ConstructCodec": "codec", "inspect": "codec",
     "compiled_construct": "constructs", "layout_construct": "constructs",
-    "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine", "leaves": "engine",
+    "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine",
+    "Slot": "slots", "slots": "slots",
     "DecodeError": "errors", "EncodeError": "errors", "InputError": "errors", "InputErrors": "errors",
     "PvabiError": "errors",
     "load_abi": "loader",
@@ -45,15 +46,16 @@ __all__ = [
     "Policy",
     "PvabiError",
     "Resolver",
+    "Slot",
     "compiled_construct",
     "find_root",
     "inspect",
     "layout_construct",
     "layout_of",
-    "leaves",
     "load",
     "load_abi",
     "run_diff",
+    "slots",
     "validate_root",
 ]
 
@@ -78,7 +80,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .constructs import compiled_construct, layout_construct
     from .diff import DiffResult, Policy
     from .diffrun import run_diff
-    from .engine import Layout, Member, Resolver, layout_of, leaves
+    from .engine import Layout, Member, Resolver, layout_of
     from .errors import DecodeError, EncodeError, InputError, InputErrors, PvabiError
     from .loader import load_abi
     from .model import Abi
+    from .slots import Slot, slots

@@ -6,7 +6,8 @@ import pytest
 
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.engine import Layout
-from pvabi.witness import SEEDS, read_leaf, regions, write_image
+from pvabi.slots import slots
+from pvabi.witness import SEEDS, read_leaf, write_image
 from shipped import shipped_layouts
 from valuepath import walk
 
@@ -32,7 +33,7 @@ def test_leaf_decoder_agrees_with_construct(layout: Layout) -> None:
     codec = ConstructCodec(layout)
     image = write_image(layout, layout.size, 3)
     values = codec.parse(image)
-    leaves = [r for r in regions(layout) if r.kind == "leaf"]
+    leaves = [r for r in slots(layout) if r.live]
     assert leaves or not layout.members
     for r in leaves:
         mine, theirs = read_leaf(image, r), walk(values, r.path)
@@ -51,10 +52,10 @@ def test_seeds_vary_the_image() -> None:
     assert len(images) == SEEDS
 
 
-def test_regions_cover_every_byte_of_a_struct_once() -> None:
+def test_slots_cover_every_byte_of_a_struct_once() -> None:
     for layout in (x for x in LAYOUTS if x.kind == "struct"):
         covered = bytearray(layout.size)
-        for r in regions(layout):
+        for r in slots(layout):
             for i in range(r.offset, r.offset + r.size):
                 covered[i] += 1
         assert set(covered) <= {1}, _ident(layout)
