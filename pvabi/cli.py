@@ -19,9 +19,10 @@ import typer
 
 from . import arch as archmod
 from .abiroot import WORKING, AbiRoot, find_root, load
-from .codec import ConstructCodec, encode_values, inspect
+from .codec import encode_values, inspect
+from .decoder import decode as decode_image
 from .engine import Layout, Resolver
-from .errors import InputError, InputErrors, PvabiError
+from .errors import DecodeError, InputError, InputErrors, PvabiError
 from .model import Abi, RecordDef
 from .show import render_text
 from .show import to_json as show_json
@@ -206,9 +207,9 @@ def decode(layout: LayoutArg,
     at = _offset(offset)
     data = read_image(image, lay, at)
     try:
-        values = ConstructCodec(lay).parse(data)
-    except PvabiError as e:
-        raise InputError(str(e), str(image)) from None
+        values = decode_image(lay, data)
+    except DecodeError as e:
+        raise e.with_file(str(image)) from None
     notes = inspect(lay, values)
     if json_:
         _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
