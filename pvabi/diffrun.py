@@ -9,7 +9,6 @@ it, as Schema Registry's transitive modes do.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from .diff import DiffResult, Policy, declared_bump, diff_abis
 from .errors import InputError, InputErrors
 from .findings import CATEGORIES, MODES
 from .model import Abi
-from .versions import VersionIndex, write_atomic
+from .versions import VersionIndex
+from .witnessdoc import save_witnesses
 
 
 @dataclass(frozen=True)
@@ -115,47 +115,6 @@ def _arch(name: str) -> str:
     except KeyError:
         raise InputError(f"unknown architecture {name!r} (known: {', '.join(archmod.ARCH_NAMES)}; "
                          f"aliases: {', '.join(archmod.ALIASES)})") from None
-
-
-def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int], str]:
-    """Write each witness image to ``directory`` (atomically) with a JSON description next to it.
-
-    Names are deterministic: ``<old>..<new>-<n>-<RULE>-<layout>-<arch>.bin``.
-    Returns (comparison index, finding index) -> file name, for the JSON report.
-    """
-    from .formats.json_format import json_value
-
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create the witness directory: {e.strerror}", str(directory)) from None
-    files: dict[tuple[int, int], str] = {}
-    for ri, report in enumerate(result.reports):
-        for fi, f in enumerate(report.findings):
-            w = f.witness
-            if w is None:
-                continue
-            stem = _safe(f"{report.old}..{report.new}-{fi + 1:03d}-{f.rule}-{w.layout}-{w.arch}")
-            _write(directory / f"{stem}.bin", w.image)
-            meta = {"schema": "pvabi.witness/1", "rule": f.rule, "layout": w.layout, "arch": w.arch,
-                    "written_under": w.written_under, "read_under": w.read_under, "field": w.field,
-                    "offset": w.offset, "writer_offset": w.writer_offset, "size": w.size,
-                    "writer_value": json_value(w.writer_value), "reader_value": json_value(w.reader_value),
-                    "note": w.note, "message": f.message}
-            _write(directory / f"{stem}.json", (json.dumps(meta, indent=2) + "\n").encode())
-            files[(ri, fi)] = f"{stem}.bin"
-    return files
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as e:
-        raise InputError(f"cannot write witness: {e.strerror}", str(path)) from None
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
 __all__ = ["Side", "resolve_side", "run_diff", "save_witnesses"]

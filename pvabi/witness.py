@@ -7,9 +7,9 @@ a field both share, or a value for a field the writer never had. Everything
 else in the image is deterministic "garbage": what a writer may leave in padding
 and unspecified space, or what memory past a shorter record holds.
 
-Decoding here is a small independent reader over the engine's leaves, so a
-witness does not depend on construct; the tests re-check every witness with the
-construct codec.
+Images are read with the decoder's slot reader (``decoder.read_slot``), so a
+witness holds the same typed values ``pvabi decode`` prints; the tests re-decode
+every witness image with ``decoder.decode`` and compare.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .decoder import read_slot
 from .engine import ArrayType, Layout, RType, ScalarType
 from .findings import Witness
 from .slots import Role, Slot, encode_int, slots
+from .values import EnumValue, FlagsValue
 
 SEEDS = 8
 
@@ -103,47 +105,8 @@ def _write_bitfield(image: bytearray, r: Slot, seed: int, forced: int | None) ->
     image[r.offset:r.offset + r.size] = word.to_bytes(r.size, bf.order)
 
 
-def read_bits(raw: bytes, r: Slot) -> int:
-    """A bitfield's integer from the bytes its bits touch, sign-extended when its type is signed."""
-    bf, s = r.bitfield, r.scalar
-    assert bf is not None and s is not None
-    value = int.from_bytes(raw, bf.order) >> bf.shift & ((1 << bf.width) - 1)
-    if s.scalar.signed and value >> (bf.width - 1):
-        value -= 1 << bf.width
-    return value
-
-
 def _encode(value: int, s: ScalarType) -> bytes:
     return encode_int(value, s.size, s.endian)
-
-
-def read_leaf(image: bytes, r: Slot) -> Any:
-    """The value a reader decodes from a leaf: an int (enum name, flag names), a list, or bytes."""
-    assert r.rtype is not None and r.member is not None
-    raw = image[r.offset:r.offset + r.size]
-    s = _scalar(r.rtype)
-    if s.scalar.char and isinstance(r.rtype, ArrayType):
-        return raw
-    if isinstance(r.rtype, ArrayType):
-        flat = [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
-        return _nest(flat, r.rtype.dims)
-    value = read_bits(raw, r) if r.bitfield is not None else _int(raw, s)
-    if r.member.enum is not None:
-        name = r.member.enum.name_of(value)
-        return f"{name} ({value})" if name else f"{value} (not a {r.member.enum.name} value)"
-    if r.member.flags is not None:
-        names = list(r.member.flags.names_of(value))
-        unknown = value & ~r.member.flags.mask
-        return f"{value:#x} [{', '.join(names + ([f'undefined {unknown:#x}'] if unknown else []))}]"
-    return value
-
-
-def _nest(flat: list[int], dims: tuple[int, ...]) -> list[Any]:
-    """Row-major nesting, as C lays out ``T x[a][b]`` and construct decodes it."""
-    if len(dims) <= 1:
-        return list(flat)
-    step = len(flat) // dims[0] if dims[0] else 0
-    return [_nest(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
 
 
 def _indexed(value: Any, prefix: tuple[int, ...] = ()) -> dict[tuple[int, ...], Any]:
@@ -154,10 +117,6 @@ def _indexed(value: Any, prefix: tuple[int, ...] = ()) -> dict[tuple[int, ...], 
     for i, v in enumerate(value):
         out.update(_indexed(v, (*prefix, i)))
     return out
-
-
-def _int(raw: bytes, s: ScalarType) -> int:
-    return int.from_bytes(raw, "big" if s.endian == "big" else "little", signed=s.scalar.signed)
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -172,7 +131,8 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
     With both prefixes, a shared field must decode to a different value. With
     only ``reader_prefix`` (a field the writer does not have) the reader must
     decode a non-zero value, or any value when ``zero_is_witness``. ``pick``
-    forces values into writer leaves (a new enum value, say).
+    forces values into writer leaves (a new enum value, say). Values are the
+    decoder's typed values (``decoder.read_slot``).
     """
     size = max(writer.size, reader.size)
     w_leaves = {r.path: r for r in slots(writer) if r.live}
@@ -188,19 +148,24 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
         base = write_image(writer, size, seed, pick) if targets else b""
         for wl, rl in targets:
             image = _with_pattern(base, wl, seed)
-            new_value = read_leaf(image, rl)
+            new_value = read_slot(image, rl)
             expected = rl.const
+            required = None
+            writer_field = ""
             if expected is not None and image[rl.offset:rl.offset + rl.size] != expected:
-                old_value = read_leaf(image, wl) if wl is not None else None
-                new_value = f"{_show(new_value)}, but this version requires {_show(read_const(expected, rl))}"
+                # The reader refuses the image: its constant is not there. What it requires is the witness's point.
+                old_value = read_slot(image, wl) if wl is not None else None
+                required = read_slot(expected.rjust(rl.offset + rl.size, b"\0"), rl)
             elif wl is not None:
-                old_value = read_leaf(image, wl)
-                if old_value == new_value:
+                old_value = read_slot(image, wl)
+                if same(old_value, new_value):
                     continue
             elif not zero_is_witness and not any(image[rl.offset:rl.offset + rl.size]):
                 continue
             else:
-                old_value = _overlapped(image, w_leaves.values(), rl)
+                hit = _overlapped(w_leaves.values(), rl)
+                old_value = read_slot(image, hit) if hit is not None else None
+                writer_field = hit.path if hit is not None else ""
             path, offset, length = rl.path, rl.offset, rl.size
             w_offset = wl.offset if wl is not None else None
             differing = _differing(rl.path, old_value, new_value)
@@ -215,8 +180,30 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                         f"{writer.size}-byte {writer.name} the writer produced; they hold whatever was there")
             return Witness(reader.name, reader.arch, written_under, read_under, path, offset, length,
                            image, old_value, new_value, note, None if w_offset == offset else w_offset,
-                           elements_differing=len(differing), differing=tuple(differing[:SAMPLE]))
+                           elements_differing=len(differing), differing=tuple(differing[:SAMPLE]),
+                           required=required, writer_field=writer_field)
     return None
+
+
+def same(a: Any, b: Any) -> bool:
+    """Two typed values mean the same to their readers: the same number under the same names.
+
+    An enum value named differently on the two sides (a renumbering) differs, and so does a
+    number one side names and the other does not.
+    """
+    return bool(_meaning(a) == _meaning(b))
+
+
+def _meaning(v: Any) -> Any:
+    if isinstance(v, EnumValue):
+        return ("enum", int(v), v.name)
+    if isinstance(v, FlagsValue):
+        return ("flags", int(v), v.names, v.unknown)
+    if isinstance(v, list):
+        return [_meaning(x) for x in v]
+    if isinstance(v, bytearray):
+        return bytes(v)
+    return v
 
 
 SAMPLE = 4  # differing array elements a witness lists; the count says how many there are in all
@@ -233,7 +220,8 @@ def _differing(path: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:
     if not (isinstance(old, list) and isinstance(new, list)):
         return []
     a, b = _indexed(old), _indexed(new)
-    return [(path + "".join(f"[{i}]" for i in k), a.get(k), b[k]) for k in sorted(b) if k not in a or a[k] != b[k]]
+    return [(path + "".join(f"[{i}]" for i in k), a.get(k), b[k]) for k in sorted(b)
+            if k not in a or not same(a[k], b[k])]
 
 
 def _first_difference(rl: Slot, wl: Slot | None, old: list[Any], new: list[Any]) -> tuple[
@@ -246,7 +234,7 @@ def _first_difference(rl: Slot, wl: Slot | None, old: list[Any], new: list[Any])
     assert rl.rtype is not None
     a, b = _indexed(old), _indexed(new)
     # Only elements the reader has can be misread; a writer's extra elements are simply unread.
-    index = next((k for k in sorted(b) if k not in a or a[k] != b[k]), None)
+    index = next((k for k in sorted(b) if k not in a or not same(a[k], b[k])), None)
     if index is None:
         return None
     size = _scalar(rl.rtype).size
@@ -266,13 +254,9 @@ def _flat_index(index: tuple[int, ...], t: ScalarType | ArrayType) -> int:
     return flat
 
 
-def _overlapped(image: bytes, leaves: Iterable[Slot], rl: Slot) -> str | None:
-    """For a field the writer does not have: what the writer meant by those bytes, if anything."""
-    hit = next((w for w in leaves if w.offset < rl.offset + rl.size and rl.offset < w.offset + w.size), None)
-    if hit is None:
-        return None
-    value = read_leaf(image, hit)
-    return f"no {rl.path}; these bytes are its {hit.path} = {_show(value) if isinstance(value, int) else value}"
+def _overlapped(leaves: Iterable[Slot], rl: Slot) -> Slot | None:
+    """For a field the writer does not have: the writer's field in those bytes, if any."""
+    return next((w for w in leaves if w.offset < rl.offset + rl.size and rl.offset < w.offset + w.size), None)
 
 
 def _with_pattern(image: bytes, wl: Slot | None, seed: int) -> bytes:
@@ -289,13 +273,3 @@ def _with_pattern(image: bytes, wl: Slot | None, seed: int) -> bytes:
     n = wl.size
     pattern = b"\xff" * n if seed % 4 == 1 else bytes((0x81 + 0x11 * i) & 0xFF for i in range(n))
     return image[:wl.offset] + pattern + image[wl.offset + n:]
-
-
-def read_const(raw: bytes, r: Slot) -> Any:
-    return read_leaf(raw.rjust(r.offset + r.size, b"\0"), r)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, int):
-        return f"{value:#x}"
-    return repr(value)
