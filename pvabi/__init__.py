@@ -20,6 +20,7 @@ _EXPORTS = {
     "WORKING": "abiroot", "AbiRoot": "abiroot", "find_root": "abiroot", "load": "abiroot",
     "ConstructCodec": "codec", "inspect": "codec",
     "compiled_construct": "constructs", "layout_construct": "constructs",
+    "decode": "decoder", "encode": "decoder",
     "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine",
     "Slot": "slots", "slots": "slots",
     "DecodeError": "errors", "EncodeError": "errors", "InputError": "errors", "InputErrors": "errors",
@@ -48,6 +49,8 @@ __all__ = [
     "Resolver",
     "Slot",
     "compiled_construct",
+    "decode",
+    "encode",
     "find_root",
     "inspect",
     "layout_construct",
@@ -78,6 +81,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .checkroot import validate_root
     from .codec import ConstructCodec, inspect
     from .constructs import compiled_construct, layout_construct
+    from .decoder import decode, encode
     from .diff import DiffResult, Policy
     from .diffrun import run_diff
     from .engine import Layout, Member, Resolver, layout_of

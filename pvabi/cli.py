@@ -26,8 +26,8 @@ from .errors import DecodeError, InputError, InputErrors, PvabiError
 from .model import Abi, RecordDef
 from .show import render_text
 from .show import to_json as show_json
-from .values import check_decoded, decoded_document, to_json
-from .versions import VersionIndex, write_atomic
+from .values import DECODE_SCHEMA, check_decoded, decoded_document, to_json
+from .versions import VERSION_LIST_SCHEMA, VersionIndex, write_atomic
 
 
 def _argument_type_column(self: Any, ctx: Any) -> str | None:
@@ -212,7 +212,7 @@ def decode(layout: LayoutArg,
         raise e.with_file(str(image)) from None
     notes = inspect(lay, values)
     if json_:
-        _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
+        _emit_json({"schema": DECODE_SCHEMA, "layout": lay.name, "arch": lay.arch, "version": version,
                     "offset": at, "values": to_json(lay, values), "notes": [str(n) for n in notes]})
     else:
         for line in text_lines(lay, values, hex_, at):
@@ -270,7 +270,7 @@ def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
     """List the frozen versions, oldest first, with dates and summaries."""
     index = VersionIndex.read(find_root(root))
     if json_:
-        _emit_json({"schema": "pvabi.version-list/1",
+        _emit_json({"schema": VERSION_LIST_SCHEMA,
                     "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in index.versions]})
         return
     for v in index.versions:
