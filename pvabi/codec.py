@@ -20,9 +20,10 @@ from .errors import DecodeError, EncodeError
 from .slots import slots
 from .values import EnumValue, FlagsValue, bits_key, from_json
 
-# What construct (and the Python under it) raises on bytes it cannot parse; caught in ``parse`` alone and
-# turned into a DecodeError by ``_decode_error``, so none reaches a user as a traceback.
-_PARSE_FAILURES = (cs.ConstructError, ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error)
+# What construct (and the Python under it) raises on bytes it cannot parse or values it cannot build. A parse
+# failure becomes a DecodeError in ``_decode_error`` alone, a build failure an EncodeError, so none reaches a
+# user as a traceback.
+_CONSTRUCT_FAILURES = (cs.ConstructError, ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error)
 
 
 class ConstructCodec:
@@ -34,14 +35,14 @@ class ConstructCodec:
         check_length(self.layout, data)
         try:
             return plain(self.layout, self.construct.parse(data))
-        except _PARSE_FAILURES as e:
+        except _CONSTRUCT_FAILURES as e:
             raise _decode_error(self.layout, data, e) from None
 
     def build(self, values: dict[str, Any]) -> bytes:
         values = fold_unions(self.layout, values, self.layout.name)
         try:
             data: bytes = self.construct.build(values)
-        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+        except _CONSTRUCT_FAILURES as e:
             raise EncodeError(f"{self.layout.name}: cannot build: {_msg(e)}") from None
         return data
 
@@ -92,7 +93,7 @@ def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
         value = _fold_value(m.rtype, values[m.name], f"{path}.{m.name}")
         try:
             data = bytes(member_construct(m).build(value))
-        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+        except _CONSTRUCT_FAILURES as e:
             raise EncodeError(f"{path}.{m.name}: cannot build: {_msg(e)}") from None
         for i, (b, mask) in enumerate(zip(data, _view_mask(m, len(data)), strict=True)):
             if (image[i] ^ b) & known[i] & mask:
@@ -146,7 +147,7 @@ def _decode_error(layout: Layout, data: bytes, e: Exception) -> DecodeError:
     """
     try:
         layout_construct(layout).parse(data)
-    except _PARSE_FAILURES as again:
+    except _CONSTRUCT_FAILURES as again:
         e = again
     where = _path(e)
     if isinstance(e, cs.ConstError):
