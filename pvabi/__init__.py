@@ -23,7 +23,9 @@ _EXPORTS = {
     "Project": "project", "load": "project", "validate_root": "project",
     "ConstructCodec": "codec", "inspect": "codec",
     "compiled_construct": "constructs", "layout_construct": "constructs",
-    "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine", "leaves": "engine",
+    "decode": "decoder", "encode": "decoder",
+    "Layout": "engine", "Member": "engine", "Resolver": "engine", "layout_of": "engine",
+    "Slot": "slots", "slots": "slots",
     "DecodeError": "errors", "EncodeError": "errors", "InputError": "errors", "InputErrors": "errors",
     "PvabiError": "errors",
     "load_abi": "loader",
@@ -48,15 +50,18 @@ __all__ = [
     "Project",
     "PvabiError",
     "Resolver",
+    "Slot",
     "compiled_construct",
+    "decode",
+    "encode",
     "find_root",
     "inspect",
     "layout_construct",
     "layout_of",
-    "leaves",
     "load",
     "load_abi",
     "run_diff",
+    "slots",
     "validate_root",
 ]
 
@@ -78,10 +83,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .abiroot import WORKING, AbiRoot, find_root
     from .codec import ConstructCodec, inspect
     from .constructs import compiled_construct, layout_construct
+    from .decoder import decode, encode
     from .diff import DiffResult, Policy
     from .diffrun import run_diff
-    from .engine import Layout, Member, Resolver, layout_of, leaves
+    from .engine import Layout, Member, Resolver, layout_of
     from .errors import DecodeError, EncodeError, InputError, InputErrors, PvabiError
     from .loader import load_abi
     from .model import Abi
     from .project import Project, load, validate_root
+    from .slots import Slot, slots

@@ -8,8 +8,10 @@ count: they are what a rename changes.
 
 from __future__ import annotations
 
-from . import witness as witnessmod
-from .engine import ArrayType, Member, RecordType, RType, ScalarType, leaves
+from dataclasses import dataclass
+
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
+from .slots import Role, const_bytes, slots
 
 
 def type_changes(a: RType, b: RType) -> tuple[str, ...]:
@@ -47,7 +49,7 @@ def byte_signature(t: RType) -> object:
     if isinstance(t, RecordType):
         lay = t.layout
         return ("record", lay.kind, lay.size, lay.align, tuple(
-            (m.offset, m.field.reserved, m.field.enum, m.field.flags, witnessmod.const_image(m),
+            (m.offset, m.field.reserved, m.field.enum, m.field.flags, const_bytes(m),
              byte_signature(m.rtype)) for m in lay.members))
     return ("scalar", t.size, t.scalar.signed, t.endian)
 
@@ -60,21 +62,38 @@ def leaf_set(members: list[Member] | tuple[Member, ...]) -> frozenset[object]:
             if inner.field.reserved is None:
                 f = inner.field
                 out.add((offset, byte_signature(rtype), f.enum, f.flags, f.writer, f.reader, f.feature,
-                         witnessmod.const_image(inner)))
+                         const_bytes(inner)))
     return frozenset(out)
 
 
 def leaves_of_member(m: Member) -> list[tuple[str, int, RType, Member]]:
     """(path, absolute offset, type, innermost member) of every leaf under one member."""
     if isinstance(m.rtype, RecordType):
-        return [(m.name + "." + lf.path, m.offset + lf.offset, lf.rtype, lf.member) for lf in leaves(m.rtype.layout)]
+        return [(m.name + "." + lf.path, m.offset + lf.offset, lf.rtype, lf.member) for lf in _leaves(m.rtype.layout)]
     if isinstance(m.rtype, ArrayType) and isinstance(m.rtype.leaf, RecordType):
         elem = m.rtype.elem
         if not isinstance(elem, RecordType):
             return [(m.name, m.offset, m.rtype, m)]  # multi-dimensional arrays of records: compared whole
         return [(f"{m.name}[{i}].{lf.path}", m.offset + i * elem.size + lf.offset, lf.rtype, lf.member)
-                for i in range(m.rtype.count) for lf in leaves(elem.layout)]
+                for i in range(m.rtype.count) for lf in _leaves(elem.layout)]
     return [(m.name, m.offset, m.rtype, m)]
+
+
+def _leaves(layout: Layout) -> list[_Leaf]:
+    """Slots that are not padding (a reserved region counts: ``leaf_set`` leaves it out), with a type."""
+    out = []
+    for s in slots(layout):
+        if s.role is not Role.HOLE and s.member is not None:
+            out.append(_Leaf(s.path, s.offset, s.rtype or s.member.rtype, s.member))
+    return out
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    path: str
+    offset: int
+    rtype: RType
+    member: Member
 
 
 def same_bytes(a: RType, b: RType) -> bool:

@@ -180,12 +180,12 @@ def decode(layout: LayoutArg,
     """Decode an image; exit 1 if it breaks a writer rule (non-zero reserved bytes, undefined flags)."""
     from .decoded import text_lines
     from .imagefile import decode_file
-    from .values import to_json
+    from .values import DECODE_SCHEMA, to_json
 
     found = decode_file(_project(root).layout(layout, version, arch), image, _offset(offset))
     lay, values, notes = found.layout, found.values, found.notes
     if json_:
-        _emit_json({"schema": "pvabi.decode/1", "layout": lay.name, "arch": lay.arch, "version": version,
+        _emit_json({"schema": DECODE_SCHEMA, "layout": lay.name, "arch": lay.arch, "version": version,
                     "offset": found.offset, "values": to_json(lay, values), "notes": [str(n) for n in notes]})
     else:
         for line in text_lines(lay, values, hex_, found.offset):
@@ -223,9 +223,11 @@ def encode(layout: LayoutArg,
 @handles_errors
 def versions(json_: JsonOpt = False, root: RootArg = None) -> None:
     """List the frozen versions, oldest first, with dates and summaries."""
+    from .versions import VERSION_LIST_SCHEMA
+
     frozen = _project(root).versions
     if json_:
-        _emit_json({"schema": "pvabi.version-list/1",
+        _emit_json({"schema": VERSION_LIST_SCHEMA,
                     "versions": [{"name": v.name, "date": v.date, "summary": v.summary} for v in frozen]})
         return
     for v in frozen:

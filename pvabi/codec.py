@@ -7,6 +7,8 @@ Every codec returns the plain values of ``values``; the image checks below
 
 from __future__ import annotations
 
+import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,13 @@ import construct as cs
 from .constructs import compiled_construct, layout_construct, member_construct
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .errors import DecodeError, EncodeError
+from .slots import slots
 from .values import EnumValue, FlagsValue, bits_key, from_json
+
+# What construct (and the Python under it) raises on bytes it cannot parse or values it cannot build. A parse
+# failure becomes a DecodeError in ``_decode_error`` alone, a build failure an EncodeError, so none reaches a
+# user as a traceback.
+_CONSTRUCT_FAILURES = (cs.ConstructError, ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error)
 
 
 class ConstructCodec:
@@ -26,23 +34,15 @@ class ConstructCodec:
     def parse(self, data: bytes) -> dict[str, Any]:
         check_length(self.layout, data)
         try:
-            parsed = self.construct.parse(data)
-        except cs.ConstructError:
-            # construct's compiled parsers lose the path; the interpreted one says where and what.
-            try:
-                layout_construct(self.layout).parse(data)
-            except cs.ConstError as e:
-                raise DecodeError(f"{self.layout.name}.{_path(e)}: constant mismatch: {_msg(e)}") from None
-            except cs.ConstructError as e:
-                raise DecodeError(f"{self.layout.name}.{_path(e)}: {_msg(e)}") from None
-            raise
-        return plain(self.layout, parsed)
+            return plain(self.layout, self.construct.parse(data))
+        except _CONSTRUCT_FAILURES as e:
+            raise _decode_error(self.layout, data, e) from None
 
     def build(self, values: dict[str, Any]) -> bytes:
         values = fold_unions(self.layout, values, self.layout.name)
         try:
             data: bytes = self.construct.build(values)
-        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+        except _CONSTRUCT_FAILURES as e:
             raise EncodeError(f"{self.layout.name}: cannot build: {_msg(e)}") from None
         return data
 
@@ -93,7 +93,7 @@ def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
         value = _fold_value(m.rtype, values[m.name], f"{path}.{m.name}")
         try:
             data = bytes(member_construct(m).build(value))
-        except (cs.ConstructError, KeyError, TypeError, ValueError) as e:
+        except _CONSTRUCT_FAILURES as e:
             raise EncodeError(f"{path}.{m.name}: cannot build: {_msg(e)}") from None
         for i, (b, mask) in enumerate(zip(data, _view_mask(m, len(data)), strict=True)):
             if (image[i] ^ b) & known[i] & mask:
@@ -135,11 +135,39 @@ def check_length(layout: Layout, data: bytes) -> None:
     if len(data) != layout.size:
         word = "shorter" if len(data) < layout.size else "longer"
         raise DecodeError(f"image is {len(data)} bytes, {word} than {layout.name} "
-                          f"({layout.size} bytes on {layout.arch})")
+                          f"({layout.size} bytes on {layout.arch})", layout.name)
+
+
+def _decode_error(layout: Layout, data: bytes, e: Exception) -> DecodeError:
+    """The one translation of a construct failure: the member path and byte offset, as data.
+
+    construct's compiled parsers lose the path; the interpreted one says where and what. Its
+    path has no array indices (``arr -> x``), so a constant mismatch is pinned to the first
+    constant slot whose bytes are wrong.
+    """
+    try:
+        layout_construct(layout).parse(data)
+    except _CONSTRUCT_FAILURES as again:
+        e = again
+    where = _path(e)
+    if isinstance(e, cs.ConstError):
+        for slot in slots(layout):
+            const = slot.const
+            if (const is not None and _unindexed(slot.path) == where
+                    and data[slot.offset:slot.offset + len(const)] != const):
+                return DecodeError(f"constant mismatch: {_msg(e)}", f"{layout.name}.{slot.path}", slot.offset)
+    found = [s.offset for s in slots(layout)
+             if _unindexed(s.path) == where or _unindexed(s.path).startswith(where + ".")]
+    path = f"{layout.name}.{where}" if where else layout.name
+    return DecodeError(_msg(e) or type(e).__name__, path, min(found) if found else None)
+
+
+def _unindexed(path: str) -> str:
+    return re.sub(r"\[\d+\]", "", path)
 
 
 def _path(e: Exception) -> str:
-    return str(getattr(e, "path", "") or "").replace("(parsing) -> ", "").replace(" -> ", ".") or "?"
+    return str(getattr(e, "path", "") or "").replace("(parsing)", "").strip(" ->").replace(" -> ", ".")
 
 
 def _msg(e: Exception) -> str:

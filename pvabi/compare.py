@@ -28,6 +28,7 @@ from .flows import NEW_TO_OLD, OLD_TO_NEW, flow_parties
 from .identity import renamed_layouts
 from .lookup import no_type_in_either
 from .model import Abi, EnumDef, FieldDef, FlagsDef, Loc, RecordDef
+from .slots import const_bytes
 
 
 def is_live(m: Member) -> bool:
@@ -431,7 +432,7 @@ def same_contract(a: Member, b: Member) -> bool:
     fa, fb = a.field, b.field
     contract = (fa.enum, fa.flags, fa.writer, fa.reader, fa.feature)
     return contract == (fb.enum, fb.flags, fb.writer, fb.reader, fb.feature) and (
-        witnessmod.const_image(a) == witnessmod.const_image(b))
+        const_bytes(a) == const_bytes(b))
 
 
 def parties(*members: Member | None) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 import construct as cs
 
 from .engine import ArrayType, BitRun, Layout, Member, RecordType, RType, ScalarType, bit_runs
+from .slots import const_bytes
 from .values import bits_key, hole_key
 
 _FMT = {(1, False): "B", (2, False): "H", (4, False): "L", (8, False): "Q",
@@ -116,13 +117,14 @@ def member_construct(m: Member) -> cs.Construct:
         return sub
     if isinstance(const, int):
         return cs.Const(const, sub)
+    raw = const_bytes(m)
+    assert raw is not None
     if _is_char_array(m.rtype):
-        return cs.Const(bytes(b & 0xFF for b in const).ljust(m.size, b"\0"), sub)
+        return cs.Const(raw, sub)
     assert isinstance(m.rtype, ArrayType) and isinstance(m.rtype.elem, ScalarType)
-    # Byte values are written 0..255; an s8 array parses them as -128..127, so compare like with like.
+    # An s8 array parses its bytes as -128..127, so compare like with like.
     signed = m.rtype.elem.scalar.signed
-    elems = [(b & 0xFF) - (0x100 if signed and b & 0x80 else 0) for b in const]
-    return cs.Const(elems + [0] * (m.rtype.count - len(const)), sub)
+    return cs.Const([b - (0x100 if signed and b & 0x80 else 0) for b in raw], sub)
 
 
 @lru_cache(maxsize=1024)

@@ -9,7 +9,6 @@ it, as Schema Registry's transitive modes do.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from . import arch as archmod
@@ -21,7 +20,7 @@ from .findings import CATEGORIES, MODES
 from .lookup import canonical_arch, no_type_in_either
 from .project import Project, Side
 from .project import resolve_side as resolve_in
-from .versions import write_atomic
+from .witnessdoc import save_witnesses
 
 
 def open_for_diff(root: str | Path | None, old: str, new: str) -> tuple[Project | None, Config]:
@@ -95,47 +94,6 @@ def _check_arches(arches: tuple[str, ...], old: Side, new: Side, layouts: tuple[
             known = ", ".join(sorted(have, key=archmod.arch_order))
             what = f"layout {', '.join(layouts)}" if layouts else "layout"
             raise InputError(f"no {what} of {old.name} or {new.name} exists on {a} (they exist on: {known})")
-
-
-def save_witnesses(result: DiffResult, directory: Path) -> dict[tuple[int, int], str]:
-    """Write each witness image to ``directory`` (atomically) with a JSON description next to it.
-
-    Names are deterministic: ``<old>..<new>-<n>-<RULE>-<layout>-<arch>.bin``.
-    Returns (comparison index, finding index) -> file name, for the JSON report.
-    """
-    from .formats.json_format import json_value
-
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create the witness directory: {e.strerror}", str(directory)) from None
-    files: dict[tuple[int, int], str] = {}
-    for ri, report in enumerate(result.reports):
-        for fi, f in enumerate(report.findings):
-            w = f.witness
-            if w is None:
-                continue
-            stem = _safe(f"{report.old}..{report.new}-{fi + 1:03d}-{f.rule}-{w.layout}-{w.arch}")
-            _write(directory / f"{stem}.bin", w.image)
-            meta = {"schema": "pvabi.witness/1", "rule": f.rule, "layout": w.layout, "arch": w.arch,
-                    "written_under": w.written_under, "read_under": w.read_under, "field": w.field,
-                    "offset": w.offset, "writer_offset": w.writer_offset, "size": w.size,
-                    "writer_value": json_value(w.writer_value), "reader_value": json_value(w.reader_value),
-                    "note": w.note, "message": f.message}
-            _write(directory / f"{stem}.json", (json.dumps(meta, indent=2) + "\n").encode())
-            files[(ri, fi)] = f"{stem}.bin"
-    return files
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as e:
-        raise InputError(f"cannot write witness: {e.strerror}", str(path)) from None
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
 __all__ = ["Side", "open_for_diff", "resolve_side", "run_diff", "save_witnesses"]

@@ -11,7 +11,6 @@ number here against GCC's own ``offsetof``/``sizeof``/``_Alignof``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, Union
@@ -227,33 +226,6 @@ def bit_runs(layout: Layout) -> list[BitRun]:
             runs.append(BitRun(m.offset, m.size, (m,)))
         prev = m
     return runs
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """A scalar or char array somewhere inside a layout, at an absolute offset."""
-
-    path: str
-    offset: int
-    rtype: ScalarType | ArrayType
-    member: Member
-
-
-def leaves(layout: Layout, base: int = 0, prefix: str = "") -> Iterator[Leaf]:
-    """Every scalar (and each scalar array or char array as a whole), depth first."""
-    for m in layout.members:
-        yield from _leaves_of(m, m.rtype, base + m.offset, prefix + m.name)
-
-
-def _leaves_of(m: Member, t: RType, offset: int, path: str) -> Iterator[Leaf]:
-    if isinstance(t, RecordType):
-        yield from leaves(t.layout, offset, path + ".")
-    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
-        for i in range(t.count):
-            yield from _leaves_of(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]")
-    else:
-        assert isinstance(t, (ScalarType, ArrayType))
-        yield Leaf(path, offset, t, m)
 
 
 class Resolver:

@@ -2,8 +2,8 @@
 
     PvabiError                 anything pvabi reports to a user (exit code 2)
     +-- InputError             one problem in one input file, at a line and field
+    |   +-- DecodeError        an image that does not decode under a layout (path and byte offset as data)
     +-- InputErrors            several InputErrors, reported together
-    +-- DecodeError            an image that does not decode under a layout
     +-- EncodeError            values that cannot be encoded under a layout
 
 Every message is one line a reviewer can act on: ``file:line: field: what``.
@@ -50,8 +50,22 @@ def _sort_key(e: InputError) -> tuple[str, int, str]:
     return (e.file or "", e.line or 0, str(e))
 
 
-class DecodeError(PvabiError):
-    """An image that cannot be decoded (wrong length, wrong magic)."""
+class DecodeError(InputError):
+    """An image that cannot be decoded (wrong length, wrong magic), where: the layout path and byte offset.
+
+    ``path`` starts with the layout's name (``vrom_header.signature``); ``offset`` is the byte offset
+    of that member in the image (None when the whole image is at fault, as with a wrong length).
+    The image file, when known, is the ``file`` of the InputError (``with_file``).
+    """
+
+    def __init__(self, message: str, path: str = "", offset: int | None = None, file: str | None = None) -> None:
+        self.path = path
+        self.offset = offset
+        where = path + (f" (offset {offset})" if offset is not None else "")
+        super().__init__(message, file, None, where or None)
+
+    def with_file(self, file: str) -> DecodeError:
+        return DecodeError(self.message, self.path, self.offset, file)
 
 
 class EncodeError(PvabiError):

@@ -79,6 +79,13 @@ class Witness:
     ``reader_value`` what the reader decodes (``None``: absent in that version).
     ``offset`` is where the reader looks; ``writer_offset`` where the writer put
     its value, when that differs (a moved field).
+
+    Values are the decoder's typed values (int, bytes, ``EnumValue``,
+    ``FlagsValue``, lists), never display text: the formats word them.
+    ``required`` is set when the reader refuses the image because a constant it
+    requires is not there (the value it requires; ``reader_value`` is what the
+    image holds). ``writer_field`` names the writer's own field in those bytes
+    when the writer has no ``field`` (``writer_value`` is then that field's).
     """
 
     layout: str
@@ -102,6 +109,8 @@ class Witness:
     # first few as (path, writer's value, reader's value).
     elements_differing: int = 0
     differing: tuple[tuple[str, Any, Any], ...] = ()
+    required: Any = None
+    writer_field: str = ""
 
     @property
     def bytes_at(self) -> bytes:

@@ -19,8 +19,8 @@ from typing import Any
 
 from .codec import ConstructCodec
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
+from .slots import const_bytes
 from .values import EnumValue, FlagsValue
-from .witness import const_image
 
 VALUE, RESERVED_ZERO, RESERVED_ANY = "value", "reserved-zero", "reserved-any"
 
@@ -68,7 +68,7 @@ def decode(layout: Layout, data: bytes) -> Decoded:
     consts: list[ConstMismatch] = []
     patched = bytearray(data)
     for path, offset, size, m in _const_members(layout, 0, ""):
-        expected = const_image(m)
+        expected = const_bytes(m)
         if expected is None:
             continue
         found = bytes(patched[offset:offset + size])

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .codec import ConstructCodec, Note, encode_values, inspect
+from .codec import Note, encode_values, inspect
 from .decoded import read_image
+from .decoder import decode
 from .engine import Layout
-from .errors import InputError, PvabiError
+from .errors import DecodeError, InputError, PvabiError
 from .project import Project
 from .values import check_decoded, decoded_document
 from .versions import write_atomic
@@ -35,9 +36,9 @@ def decode_file(layout: Layout, path: Path, offset: int = 0) -> DecodedImage:
     """Decode ``layout`` from ``path`` at byte ``offset`` (the whole file when 0: it must be exactly as long)."""
     data = read_image(path, layout, offset)
     try:
-        values = ConstructCodec(layout).parse(data)
-    except PvabiError as e:
-        raise InputError(str(e), str(path)) from None
+        values = decode(layout, data)
+    except DecodeError as e:
+        raise e.with_file(str(path)) from None
     return DecodedImage(layout, offset, values, tuple(inspect(layout, values)))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .codegen.check import c_declarator, c_type
 from .engine import ArrayType, Layout, Member, RecordType
+from .slots import Role, slots
 
 CACHELINE = 64
 SHOW_SCHEMA = "pvabi.show/1"
@@ -105,13 +106,10 @@ def _render(layout: Layout, base: int, depth: int, lines: list[str], line_mark: 
 
 
 def _reserved_bytes(layout: Layout) -> int:
-    total = 0
-    for m in layout.members:
-        if m.field.reserved:
-            total += m.size
-        elif isinstance(m.rtype, RecordType):
-            total += _reserved_bytes(m.rtype.layout)
-    return total
+    """Bytes in reserved regions at any depth, each array element's counted (a byte once, however many
+    union views cover it)."""
+    return len({i for s in slots(layout) if s.role in (Role.RESERVED_ZERO, Role.RESERVED_ANY)
+                for i in range(s.offset, s.offset + s.size)})
 
 
 def to_json(layout: Layout) -> dict[str, Any]:

@@ -5,8 +5,9 @@ A decoded layout is a dict of member name to value: ``int`` for integers,
 fields, ``bytes`` for char arrays and reserved regions, lists for arrays,
 dicts for nested structs and unions. Padding GCC inserts is kept under
 ``_hole_<offset>`` keys (and a union's bytes under ``_raw``) so an image
-rebuilds byte for byte. Both codecs (construct and the struct fast path) produce
-exactly these values.
+rebuilds byte for byte. ``decoder.decode`` produces exactly these values (with
+construct underneath, the one codec there is), and ``decoder.encode`` takes them
+back, as it takes their JSON form.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def check_decoded(doc: Decoded, layout: str, arch: str | None, version: str,
 
 
 def from_json(layout: Layout, data: JsonValue, path: str = "") -> dict[str, Any]:
-    """Values for ``ConstructCodec.build`` from their JSON form; EncodeError names the field at fault."""
+    """Values for ``ConstructCodec.build`` from their JSON form (or typed values); EncodeError names the field."""
     where = path or layout.name
     if not isinstance(data, dict):
         raise EncodeError(f"{where}: expected an object for {layout.kind} {layout.name}")
@@ -293,7 +294,9 @@ def _short(value: Any, limit: int = 40) -> str:
 
 
 def _bytes_from(value: JsonValue, size: int, path: str) -> bytes:
-    if isinstance(value, dict) and "hex" in value:
+    if isinstance(value, (bytes, bytearray)):  # a decoded value, given back as it is
+        b = bytes(value)
+    elif isinstance(value, dict) and "hex" in value:
         try:
             b = bytes.fromhex(value["hex"])
         except (ValueError, TypeError):

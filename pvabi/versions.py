@@ -36,6 +36,7 @@ from .loader import load_abi
 from .yamlsafe import excerpt, read_regular, yaml_files
 
 INDEX_SCHEMA = "pvabi.versions/1"
+VERSION_LIST_SCHEMA = "pvabi.version-list/1"  # `pvabi versions --json`: the index without the file hashes
 PENDING = ".pending.json"
 STAGING_PREFIX = ".freeze-"
 MAX_SUMMARY = 300

@@ -7,66 +7,23 @@ a field both share, or a value for a field the writer never had. Everything
 else in the image is deterministic "garbage": what a writer may leave in padding
 and unspecified space, or what memory past a shorter record holds.
 
-Decoding here is a small independent reader over the engine's leaves, so a
-witness does not depend on construct; the tests re-check every witness with the
-construct codec.
+Images are read with the decoder's slot reader (``decoder.read_slot``), so a
+witness holds the same typed values ``pvabi decode`` prints; the tests re-decode
+every witness image with ``decoder.decode`` and compare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable
 from typing import Any
 
-from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
+from .decoder import read_slot
+from .engine import ArrayType, Layout, RType, ScalarType
 from .findings import Witness
+from .slots import Role, Slot, encode_int, slots
+from .values import EnumValue, FlagsValue
 
 SEEDS = 8
-
-
-@dataclass(frozen=True)
-class Region:
-    path: str
-    offset: int
-    size: int
-    kind: str  # "leaf", "zero", "any", "hole"
-    rtype: ScalarType | ArrayType | None = None
-    member: Member | None = None
-
-
-def regions(layout: Layout, base: int = 0, prefix: str = "", view: int | None = None) -> Iterator[Region]:
-    """Every leaf, reserved region and padding hole of a layout, at absolute offsets.
-
-    With ``view``, each union contributes only one member (chosen by ``view``):
-    a writer fills a union through one of its members, so only that member's
-    constraints (constants, enum values, flag bits) hold in what it writes.
-    """
-    for h in layout.holes:
-        yield Region(f"{prefix}<padding@{h.offset}>", base + h.offset, h.size, "hole")
-    members = layout.members
-    if view is not None and layout.kind == "union" and members:
-        members = (members[view % len(members)],)
-    for m in members:
-        yield from _member_regions(m, m.rtype, base + m.offset, prefix + m.name, view)
-
-
-def _member_regions(m: Member, t: RType, offset: int, path: str, view: int | None) -> Iterator[Region]:
-    if m.field.reserved is not None:
-        yield Region(path, offset, t.size, m.field.reserved)
-    elif isinstance(t, RecordType):
-        yield from regions(t.layout, offset, path + ".", view)
-    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
-        for i in range(t.count):
-            yield from _member_regions(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", view)
-    else:
-        assert isinstance(t, (ScalarType, ArrayType))
-        yield Region(path, offset, t.size, "leaf", t, m)
-
-
-@lru_cache(maxsize=32)
-def _cached_regions(layout: Layout, view: int | None) -> tuple[Region, ...]:
-    return tuple(regions(layout, view=view))
 
 
 def garbage(i: int, seed: int) -> int:
@@ -96,15 +53,19 @@ def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | Non
     ``pick`` forces the integer stored in the named leaves (the first element of an array).
     """
     image = bytearray(garbage(i, seed) for i in range(size))
-    for r in _cached_regions(layout, seed):
-        if r.kind == "zero":
-            image[r.offset:r.offset + r.size] = bytes(r.size)
-        if r.kind != "leaf" or r.member is None or r.rtype is None:
+    for r in slots(layout, seed):
+        if r.bitfield is not None:
+            _write_bitfield(image, r, seed, (pick or {}).get(r.path))
             continue
-        f, s = r.member.field, _scalar(r.rtype)
+        if r.role is Role.RESERVED_ZERO:
+            image[r.offset:r.offset + r.size] = bytes(r.size)
+        if not r.live or r.member is None or r.rtype is None:
+            continue
+        s = _scalar(r.rtype)
         forced = (pick or {}).get(r.path)
-        if f.const is not None:
-            image[r.offset:r.offset + r.size] = _const_bytes(f.const, r.rtype, s)
+        const = r.const
+        if const is not None:
+            image[r.offset:r.offset + len(const)] = const
             continue
         for k in range(r.size // s.size):
             at = r.offset + k * s.size
@@ -119,45 +80,33 @@ def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | Non
     return bytes(image)
 
 
+def _write_bitfield(image: bytearray, r: Slot, seed: int, forced: int | None) -> None:
+    """Store a legal value in a bitfield's own bits, leaving its neighbours' bits as they are."""
+    bf, m = r.bitfield, r.member
+    assert bf is not None and m is not None
+    word = int.from_bytes(image[r.offset:r.offset + r.size], bf.order)
+    mask = (1 << bf.width) - 1
+    current = word >> bf.shift & mask
+    if r.role is Role.RESERVED_ZERO:
+        value = 0
+    elif not r.live:
+        return
+    elif forced is not None:
+        value = forced
+    elif isinstance(m.field.const, int):
+        value = m.field.const
+    elif m.enum is not None and m.enum.values:
+        value = m.enum.values[seed % len(m.enum.values)][1]
+    elif m.flags is not None:
+        value = current & m.flags.mask
+    else:
+        return
+    word = (word & ~(mask << bf.shift)) | ((value & mask) << bf.shift)
+    image[r.offset:r.offset + r.size] = word.to_bytes(r.size, bf.order)
+
+
 def _encode(value: int, s: ScalarType) -> bytes:
-    bits = s.size * 8
-    return (value & ((1 << bits) - 1)).to_bytes(s.size, "big" if s.endian == "big" else "little")
-
-
-def _const_bytes(const: int | bytes | tuple[int, ...], t: ScalarType | ArrayType, s: ScalarType) -> bytes:
-    if isinstance(const, int):
-        return _encode(const, s)
-    raw = bytes(const) if isinstance(const, (bytes, tuple)) else b""
-    return raw.ljust(t.size, b"\0")
-
-
-def read_leaf(image: bytes, r: Region) -> Any:
-    """The value a reader decodes from a leaf: an int (enum name, flag names), a list, or bytes."""
-    assert r.rtype is not None and r.member is not None
-    raw = image[r.offset:r.offset + r.size]
-    s = _scalar(r.rtype)
-    if s.scalar.char and isinstance(r.rtype, ArrayType):
-        return raw
-    if isinstance(r.rtype, ArrayType):
-        flat = [_int(raw[i:i + s.size], s) for i in range(0, len(raw), s.size)]
-        return _nest(flat, r.rtype.dims)
-    value = _int(raw, s)
-    if r.member.enum is not None:
-        name = r.member.enum.name_of(value)
-        return f"{name} ({value})" if name else f"{value} (not a {r.member.enum.name} value)"
-    if r.member.flags is not None:
-        names = list(r.member.flags.names_of(value))
-        unknown = value & ~r.member.flags.mask
-        return f"{value:#x} [{', '.join(names + ([f'undefined {unknown:#x}'] if unknown else []))}]"
-    return value
-
-
-def _nest(flat: list[int], dims: tuple[int, ...]) -> list[Any]:
-    """Row-major nesting, as C lays out ``T x[a][b]`` and construct decodes it."""
-    if len(dims) <= 1:
-        return list(flat)
-    step = len(flat) // dims[0] if dims[0] else 0
-    return [_nest(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
+    return encode_int(value, s.size, s.endian)
 
 
 def _indexed(value: Any, prefix: tuple[int, ...] = ()) -> dict[tuple[int, ...], Any]:
@@ -168,10 +117,6 @@ def _indexed(value: Any, prefix: tuple[int, ...] = ()) -> dict[tuple[int, ...], 
     for i, v in enumerate(value):
         out.update(_indexed(v, (*prefix, i)))
     return out
-
-
-def _int(raw: bytes, s: ScalarType) -> int:
-    return int.from_bytes(raw, "big" if s.endian == "big" else "little", signed=s.scalar.signed)
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -186,11 +131,12 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
     With both prefixes, a shared field must decode to a different value. With
     only ``reader_prefix`` (a field the writer does not have) the reader must
     decode a non-zero value, or any value when ``zero_is_witness``. ``pick``
-    forces values into writer leaves (a new enum value, say).
+    forces values into writer leaves (a new enum value, say). Values are the
+    decoder's typed values (``decoder.read_slot``).
     """
     size = max(writer.size, reader.size)
-    w_leaves = {r.path: r for r in _cached_regions(writer, None) if r.kind == "leaf"}
-    r_leaves = [r for r in _cached_regions(reader, None) if r.kind == "leaf"
+    w_leaves = {r.path: r for r in slots(writer) if r.live}
+    r_leaves = [r for r in slots(reader) if r.live
                 and reader_prefix is not None and _under(r.path, reader_prefix)]
     if writer_prefix is not None and reader_prefix is None:
         r_leaves = []
@@ -202,19 +148,24 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
         base = write_image(writer, size, seed, pick) if targets else b""
         for wl, rl in targets:
             image = _with_pattern(base, wl, seed)
-            new_value = read_leaf(image, rl)
-            expected = _expected_const(rl)
+            new_value = read_slot(image, rl)
+            expected = rl.const
+            required = None
+            writer_field = ""
             if expected is not None and image[rl.offset:rl.offset + rl.size] != expected:
-                old_value = read_leaf(image, wl) if wl is not None else None
-                new_value = f"{_show(new_value)}, but this version requires {_show(read_const(expected, rl))}"
+                # The reader refuses the image: its constant is not there. What it requires is the witness's point.
+                old_value = read_slot(image, wl) if wl is not None else None
+                required = read_slot(expected.rjust(rl.offset + rl.size, b"\0"), rl)
             elif wl is not None:
-                old_value = read_leaf(image, wl)
-                if old_value == new_value:
+                old_value = read_slot(image, wl)
+                if same(old_value, new_value):
                     continue
             elif not zero_is_witness and not any(image[rl.offset:rl.offset + rl.size]):
                 continue
             else:
-                old_value = _overlapped(image, w_leaves.values(), rl)
+                hit = _overlapped(w_leaves.values(), rl)
+                old_value = read_slot(image, hit) if hit is not None else None
+                writer_field = hit.path if hit is not None else ""
             path, offset, length = rl.path, rl.offset, rl.size
             w_offset = wl.offset if wl is not None else None
             differing = _differing(rl.path, old_value, new_value)
@@ -229,8 +180,30 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                         f"{writer.size}-byte {writer.name} the writer produced; they hold whatever was there")
             return Witness(reader.name, reader.arch, written_under, read_under, path, offset, length,
                            image, old_value, new_value, note, None if w_offset == offset else w_offset,
-                           elements_differing=len(differing), differing=tuple(differing[:SAMPLE]))
+                           elements_differing=len(differing), differing=tuple(differing[:SAMPLE]),
+                           required=required, writer_field=writer_field)
     return None
+
+
+def same(a: Any, b: Any) -> bool:
+    """Two typed values mean the same to their readers: the same number under the same names.
+
+    An enum value named differently on the two sides (a renumbering) differs, and so does a
+    number one side names and the other does not.
+    """
+    return bool(_meaning(a) == _meaning(b))
+
+
+def _meaning(v: Any) -> Any:
+    if isinstance(v, EnumValue):
+        return ("enum", int(v), v.name)
+    if isinstance(v, FlagsValue):
+        return ("flags", int(v), v.names, v.unknown)
+    if isinstance(v, list):
+        return [_meaning(x) for x in v]
+    if isinstance(v, bytearray):
+        return bytes(v)
+    return v
 
 
 SAMPLE = 4  # differing array elements a witness lists; the count says how many there are in all
@@ -247,10 +220,11 @@ def _differing(path: str, old: Any, new: Any) -> list[tuple[str, Any, Any]]:
     if not (isinstance(old, list) and isinstance(new, list)):
         return []
     a, b = _indexed(old), _indexed(new)
-    return [(path + "".join(f"[{i}]" for i in k), a.get(k), b[k]) for k in sorted(b) if k not in a or a[k] != b[k]]
+    return [(path + "".join(f"[{i}]" for i in k), a.get(k), b[k]) for k in sorted(b)
+            if k not in a or not same(a[k], b[k])]
 
 
-def _first_difference(rl: Region, wl: Region | None, old: list[Any], new: list[Any]) -> tuple[
+def _first_difference(rl: Slot, wl: Slot | None, old: list[Any], new: list[Any]) -> tuple[
         str, int, int, int | None, Any, Any] | None:
     """Narrow two (nested) element lists to the first element that differs or exists on one side only.
 
@@ -260,7 +234,7 @@ def _first_difference(rl: Region, wl: Region | None, old: list[Any], new: list[A
     assert rl.rtype is not None
     a, b = _indexed(old), _indexed(new)
     # Only elements the reader has can be misread; a writer's extra elements are simply unread.
-    index = next((k for k in sorted(b) if k not in a or a[k] != b[k]), None)
+    index = next((k for k in sorted(b) if k not in a or not same(a[k], b[k])), None)
     if index is None:
         return None
     size = _scalar(rl.rtype).size
@@ -280,26 +254,12 @@ def _flat_index(index: tuple[int, ...], t: ScalarType | ArrayType) -> int:
     return flat
 
 
-def const_image(m: Member) -> bytes | None:
-    """The bytes a member's constant puts in an image (``"ROM"`` and ``[82, 79, 77]`` are the same)."""
-    if m.field.const is None:
-        return None
-    t = m.rtype
-    if not isinstance(t, (ScalarType, ArrayType)):
-        return None
-    return _const_bytes(m.field.const, t, _scalar(t))
+def _overlapped(leaves: Iterable[Slot], rl: Slot) -> Slot | None:
+    """For a field the writer does not have: the writer's field in those bytes, if any."""
+    return next((w for w in leaves if w.offset < rl.offset + rl.size and rl.offset < w.offset + w.size), None)
 
 
-def _overlapped(image: bytes, leaves: Iterable[Region], rl: Region) -> str | None:
-    """For a field the writer does not have: what the writer meant by those bytes, if anything."""
-    hit = next((w for w in leaves if w.offset < rl.offset + rl.size and rl.offset < w.offset + w.size), None)
-    if hit is None:
-        return None
-    value = read_leaf(image, hit)
-    return f"no {rl.path}; these bytes are its {hit.path} = {_show(value) if isinstance(value, int) else value}"
-
-
-def _with_pattern(image: bytes, wl: Region | None, seed: int) -> bytes:
+def _with_pattern(image: bytes, wl: Slot | None, seed: int) -> bytes:
     """Odd seeds store a value chosen to expose sign, width and byte-order changes in the writer's field.
 
     All bits set, then a rising non-palindromic byte run with the top bit set;
@@ -313,19 +273,3 @@ def _with_pattern(image: bytes, wl: Region | None, seed: int) -> bytes:
     n = wl.size
     pattern = b"\xff" * n if seed % 4 == 1 else bytes((0x81 + 0x11 * i) & 0xFF for i in range(n))
     return image[:wl.offset] + pattern + image[wl.offset + n:]
-
-
-def _expected_const(r: Region) -> bytes | None:
-    if r.member is None or r.member.field.const is None or r.rtype is None:
-        return None
-    return _const_bytes(r.member.field.const, r.rtype, _scalar(r.rtype))
-
-
-def read_const(raw: bytes, r: Region) -> Any:
-    return read_leaf(raw.rjust(r.offset + r.size, b"\0"), r)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, int):
-        return f"{value:#x}"
-    return repr(value)

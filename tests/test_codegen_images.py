@@ -22,7 +22,6 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,9 @@ from pvabi.abiroot import AbiRoot
 from pvabi.arch import ARCHES as ARCHES_BY_NAME
 from pvabi.codec import ConstructCodec, inspect
 from pvabi.codegen.check import c_path
-from pvabi.engine import ArrayType, Layout, Leaf, Member, RecordType, RType, ScalarType, resolver_for
+from pvabi.engine import ArrayType, Layout, ScalarType, resolver_for
 from pvabi.project import load
+from pvabi.slots import Slot, slots
 from pvabi.values import from_json, to_json
 from pvabi.versions import VersionIndex
 from valuepath import walk
@@ -45,11 +45,12 @@ VERSIONS = [v.name for v in VersionIndex.read(ROOT).versions]
 ARCHES = ["x86_64", "x86_32"]
 
 
-def _assignments(leaf: Leaf) -> list[tuple[str, Any, ScalarType]]:
+def _assignments(leaf: Slot) -> list[tuple[str, Any, ScalarType]]:
     """(path, value, element type) for every scalar element of a non-reserved leaf; bytes for text.
 
     Paths are pvabi's (``_anonN`` for an anonymous member); ``c_path`` gives C's spelling."""
     m = leaf.member
+    assert m is not None and leaf.rtype is not None
     elem = leaf.rtype if isinstance(leaf.rtype, ScalarType) else leaf.rtype.leaf
     assert isinstance(elem, ScalarType)
     const = m.field.const
@@ -76,22 +77,10 @@ def _assignments(leaf: Leaf) -> list[tuple[str, Any, ScalarType]]:
     return out
 
 
-def first_views(lay: Layout, base: int = 0, prefix: str = "") -> Iterator[Leaf]:
-    """The leaves a C writer stores: of a union (an inline one too) only its first member's, since
+def first_views(lay: Layout) -> list[Slot]:
+    """The slots a C writer stores: of a union (an inline one too) only its first member's, since
     storing one view overwrites the others."""
-    for m in lay.members[:1] if lay.kind == "union" else lay.members:
-        yield from _views_of(m, m.rtype, base + m.offset, prefix + m.name)
-
-
-def _views_of(m: Member, t: RType, offset: int, path: str) -> Iterator[Leaf]:
-    if isinstance(t, RecordType):
-        yield from first_views(t.layout, offset, path + ".")
-    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
-        for i in range(t.count):
-            yield from _views_of(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]")
-    else:
-        assert isinstance(t, (ScalarType, ArrayType))
-        yield Leaf(path, offset, t, m)
+    return [s for s in slots(lay, view=0) if s.member is not None]
 
 
 def _program(layouts: list[Layout], headers: list[str]) -> tuple[str, dict[str, dict[str, Any]]]:

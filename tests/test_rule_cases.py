@@ -22,19 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import witnesscheck
 import yaml
 
 import pvabi.rules
-from pvabi.codec import ConstructCodec
 from pvabi.compare import Comparison
 from pvabi.diff import run_rules
+from pvabi.engine import Layout
 from pvabi.errors import DecodeError
 from pvabi.findings import BREAKING, SEVERITIES, Finding, Witness
 from pvabi.loader import load_abi
 from pvabi.model import Abi
 from pvabi.rules import REGISTRY, Rule
-from pvabi.values import EnumValue, FlagsValue
-from valuepath import MISSING, walk
 
 CASES_DIR = Path(__file__).resolve().parent / "rule_cases"
 CASE_NAMES = sorted(p.stem for p in CASES_DIR.glob("*.yaml"))
@@ -224,85 +223,24 @@ def test_registry_covers_rule_modules() -> None:
 
 # --- witnesses, checked with the construct codec ------------------------------------------------
 
-ENUM_TEXT = re.compile(r"^(?P<name>\w+) \((?P<value>-?\d+)\)$")
-ENUM_UNKNOWN_TEXT = re.compile(r"^(?P<value>-?\d+) \(not a \w+ value\)$")
-FLAGS_TEXT = re.compile(r"^(?P<value>0x[0-9a-f]+) \[(?P<names>.*)\]$")
-
-
-
-def decoded(value: Any) -> Any:
-    """Codec values in a comparable form: enums and flags as (kind, number, names)."""
-    if isinstance(value, EnumValue):
-        return ("enum", int(value), value.name)
-    if isinstance(value, FlagsValue):
-        return ("flags", int(value), tuple(value.names))
-    if isinstance(value, list):
-        return [decoded(v) for v in value]
-    if isinstance(value, dict):
-        return {k: decoded(v) for k, v in value.items()}
-    if isinstance(value, bytearray):
-        return bytes(value)
-    return value
-
-
-def claimed(value: Any) -> Any:
-    """A witness value (``read_leaf`` style: ``"NAME (3)"``, ``"0x2 [A, B]"``) in the form of ``decoded``."""
-    if isinstance(value, list):
-        return [claimed(v) for v in value]
-    if not isinstance(value, str):
-        return value
-    if m := ENUM_TEXT.match(value):
-        return ("enum", int(m["value"]), m["name"])
-    if m := ENUM_UNKNOWN_TEXT.match(value):
-        return ("enum", int(m["value"]), None)
-    if m := FLAGS_TEXT.match(value):
-        names = tuple(n for n in m["names"].split(", ") if n and not n.startswith("undefined "))
-        return ("flags", int(m["value"], 16), names)
-    raise AssertionError(f"unreadable witness value {value!r}")
-
-
-def agree(got: Any, want: Any) -> bool:
-    """Decoded and claimed values agree; a bare number claimed for an enum or flags element matches its number."""
-    if isinstance(got, list) and isinstance(want, list):
-        return len(got) == len(want) and all(agree(g, w) for g, w in zip(got, want, strict=True))
-    if isinstance(got, tuple) and isinstance(want, int) and not isinstance(want, bool):
-        return bool(got[1] == want)
-    return bool(got == want)
-
-
-def decode_side(cmp: Comparison, w: Witness, version: str) -> tuple[Any, DecodeError | None]:
-    """Decode the witness image as the named version lays it out (the image cut to that layout's size)."""
+def side_layout(cmp: Comparison, w: Witness, version: str) -> Layout:
     side = "old" if version == cmp.old_name else "new"
     layout = cmp.layout(side, w.layout, w.arch)
     assert layout is not None, f"no {side} layout {w.layout} on {w.arch} to decode the witness under"
-    assert len(w.image) >= layout.size, f"witness image of {len(w.image)} bytes is shorter than {side} {w.layout}"
-    try:
-        return ConstructCodec(layout).parse(w.image[:layout.size]), None
-    except DecodeError as e:
-        return None, e
+    return layout
+
+
+def decode_side(cmp: Comparison, w: Witness, version: str) -> tuple[Any, DecodeError | None]:
+    """Decode the witness image as the named version lays it out."""
+    return witnesscheck.decode_side(side_layout(cmp, w, version), w)
 
 
 def witness_problem(cmp: Comparison, f: Finding) -> str:
-    """Why the finding's witness does not prove what it says; empty when it does."""
+    """Why the finding's witness does not prove what it says (tests/witnesscheck.py); empty when it does."""
     w = f.witness
     assert w is not None
-    writer, err = decode_side(cmp, w, w.written_under)
-    if err is not None:
-        return f"the writer's own image does not decode: {err}"
-    reader, err = decode_side(cmp, w, w.read_under)
-    if err is not None:
-        proves = "constant mismatch" in str(err) and "requires" in str(w.reader_value)
-        return "" if proves else f"reader decode failed without the witness claiming a constant: {err}"
-    got = walk(reader, w.field)
-    if got is MISSING:
-        return f"the reader's layout has no {w.field}"
-    got = decoded(got)
-    if not agree(got, claimed(w.reader_value)):
-        return f"the reader decodes {w.field} = {got!r}, the witness says {w.reader_value!r}"
-    mine = walk(writer, w.field)
-    if mine is not MISSING and agree(decoded(mine), got):
-        return f"writer and reader both decode {w.field} = {got!r}"
-    return ""
+    return witnesscheck.witness_problem(side_layout(cmp, w, w.written_under), side_layout(cmp, w, w.read_under),
+                                        w, f.rule)
 
 
 # Who runs which version in each direction (docs/diff.md): backward is an old guest on a new host.
@@ -364,6 +302,19 @@ def test_witness_check_rejects_false_witnesses(corpus: Corpus) -> None:
     still = next(name for name, value in reader.items() if name not in moved and isinstance(value, int))
     unmoved = replace(f, witness=replace(w, field=still, reader_value=reader[still]))
     assert "both decode" in witness_problem(run.cmp, unmoved)
+
+
+def test_witness_values_are_typed_never_text(corpus: Corpus) -> None:
+    """Witnesses carry the decoder's values (the formats word them): across the cases, every kind turns up."""
+    kinds: set[str] = set()
+    for run in runs(corpus):
+        for f in run.findings:
+            if f.witness is not None:
+                w = f.witness
+                kinds |= {type(v).__name__ for v in (w.writer_value, w.reader_value, w.required)}
+                kinds |= {type(v).__name__ for _, a, b in w.differing for v in (a, b)}
+    assert "str" not in kinds, kinds
+    assert {"int", "EnumValue", "FlagsValue", "NoneType"} <= kinds, kinds
 
 
 def test_backward_witness_of_a_host_written_field_is_a_new_host_image(corpus: Corpus) -> None:

@@ -16,8 +16,9 @@ compile error naming the assertion.
 from __future__ import annotations
 
 from ..arch import C_NAMES, KERNEL_TYPEDEFS
-from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, leaves, resolver_for
+from ..engine import ArrayType, Layout, Member, RecordType, Resolver, RType, ScalarType, resolver_for
 from ..model import Abi, AliasDef
+from ..slots import Role, slots
 
 # Freestanding: the compiler's own predefined macros instead of <stdint.h>, so the
 # check needs no libc headers for the target (works with -m32 and clang --target).
@@ -142,9 +143,9 @@ def assertions(layout: Layout) -> list[str]:
         if not m.field.flexible:
             out.append(f'_Static_assert(sizeof((({tag} *)0)->{m.name}) == {m.size}, '
                        f'"{layout.name}.{m.name}: size {m.size}");')
-    for leaf in leaves(layout):
+    for leaf in slots(layout):
         path = c_path(leaf.path)
-        if ("." in leaf.path or "[" in leaf.path) and leaf.member.bitfield is None:
+        if leaf.role is not Role.HOLE and ("." in leaf.path or "[" in leaf.path) and leaf.bitfield is None:
             out.append(f'_Static_assert(__builtin_offsetof({tag}, {path}) == {leaf.offset}, '
                        f'"{layout.name}.{leaf.path}: offset {leaf.offset}");')
     return out

@@ -8,6 +8,7 @@ from ..arch import ARCH_NAMES
 from ..findings import DIRECTION_TEXT, Finding, Witness
 from ..model import Loc
 from ..report import Report
+from ..values import EnumValue, FlagsValue
 
 MODE_TEXT = {
     "backward": "backward (old guests on the new host)",
@@ -63,13 +64,27 @@ def direction_line(f: Finding, direction: str) -> str:
 
 
 def value(v: Any) -> str:
+    """A decoded value (``decoder``'s types) in words: ``BLOCKED (2)``, ``0x3 [TSC_STABLE, GUEST_STOPPED]``."""
     if v is None:
         return "(absent)"
+    if isinstance(v, EnumValue):
+        return f"{v.name} ({int(v)})" if v.name else f"{int(v)} (no name in the enum)"
+    if isinstance(v, FlagsValue):
+        names = list(v.names) + ([f"undefined {v.unknown:#x}"] if v.unknown else [])
+        return f"{int(v):#x} [{', '.join(names)}]"
     if isinstance(v, int) and not isinstance(v, bool):
         return f"{v} ({v:#x})" if v > 9 or v < 0 else str(v)
     if isinstance(v, (bytes, bytearray)):
         return f"bytes {bytes(v).hex(' ')}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_element(x) for x in v) + "]"
     return str(v)
+
+
+def _element(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, (bool, EnumValue, FlagsValue)):
+        return str(v)
+    return value(v)
 
 
 def witness_lines(w: Witness) -> list[str]:
@@ -81,10 +96,16 @@ def witness_lines(w: Witness) -> list[str]:
             w.direction, {})
         who = (f"; written by the {age.get(w.writer, '')}{w.writer}, read by the {age.get(w.reader, '')}{w.reader}"
                + (f" ({w.direction})" if w.direction else ""))
+    written = value(w.writer_value)
+    if w.writer_field:
+        written = f"no {w.field}; these bytes are its {w.writer_field} = {written}"
+    read = value(w.reader_value)
+    if w.required is not None:
+        read = f"{read}, but this version requires {value(w.required)}"
     lines = [
         f"an image written under {w.written_under}, read under {w.read_under} ({w.layout} on {w.arch}){who}:",
         f"{w.field} at offset {w.offset}, {w.size} byte{'s' if w.size != 1 else ''}: {w.bytes_at.hex(' ')}{moved}",
-        f"{w.written_under} wrote {value(w.writer_value)}; {w.read_under} reads {value(w.reader_value)}",
+        f"{w.written_under} wrote {written}; {w.read_under} reads {read}",
     ]
     if w.elements_differing > 1:
         lines.append(f"{w.elements_differing} elements differ; the first {len(w.differing)}, written -> read:")

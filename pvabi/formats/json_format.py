@@ -6,13 +6,13 @@ formats fold away (``shown``: false).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from ..findings import DIRECTIONS, Witness
 from ..model import Loc
 from ..report import Entry, Report, Section
+from ..witnessdoc import witness_json
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -93,34 +93,5 @@ def _entry(e: Entry) -> dict[str, Any]:
 
 
 def _witness(w: Witness, file: str | None) -> dict[str, Any]:
-    return {
-        "layout": w.layout,
-        "arch": w.arch,
-        "written_under": w.written_under,
-        "read_under": w.read_under,
-        "field": w.field,
-        "offset": w.offset,
-        "writer_offset": w.writer_offset,
-        "size": w.size,
-        "bytes": w.bytes_at.hex(),
-        "writer_value": json_value(w.writer_value),
-        "reader_value": json_value(w.reader_value),
-        "note": w.note,
-        "direction": w.direction,
-        "writer": w.writer,
-        "reader": w.reader,
-        "elements_differing": w.elements_differing,
-        "differing": [{"path": p, "writer_value": json_value(a), "reader_value": json_value(b)}
-                      for p, a, b in w.differing],
-        "image_size": len(w.image),
-        "image_sha256": hashlib.sha256(w.image).hexdigest(),
-        "file": file,
-    }
+    return witness_json(w, file)
 
-
-def json_value(v: Any) -> Any:
-    if isinstance(v, (bytes, bytearray)):
-        return {"bytes": bytes(v).hex()}
-    if isinstance(v, list):
-        return [json_value(x) for x in v]
-    return v

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ..compare import RecordPair, parties
 from ..findings import Category, Finding
 from ..flows import BOTH, judge
-from ..witness import const_image
+from ..slots import const_bytes
 from .base import Rule
 
 
@@ -36,7 +36,7 @@ class ConstChanged(Rule):
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
         for mt in pair.matches:
             a, b = mt.old.field.const, mt.new.field.const
-            if const_image(mt.old) == const_image(mt.new) or mt.new.field.reserved is not None:
+            if const_bytes(mt.old) == const_bytes(mt.new) or mt.new.field.reserved is not None:
                 continue
             writers, readers = parties(mt.old, mt.new)
             sev = judge(BOTH, writers or ("both",), readers or ("both",))

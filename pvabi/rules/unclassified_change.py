@@ -11,7 +11,7 @@ from ..bytesig import type_changes
 from ..compare import RecordPair
 from ..engine import ArrayType, Layout, Member, RecordType, RType
 from ..findings import BREAKING, Category, Finding, severities
-from ..witness import const_image
+from ..slots import const_bytes
 from .base import Rule
 
 # Facts about a layout that a rule may judge. Documentation (doc, source, since)
@@ -37,7 +37,7 @@ def facts(layout: Layout) -> dict[str, Any]:
         "max_size": d.max_size.get_int(layout.arch) if d.max_size else None,
         "members": {m.name: {
             "offset": m.offset, "size": m.size, "align": m.align, "type": storage(m.rtype),
-            "reserved": m.field.reserved, "const": const_image(m),
+            "reserved": m.field.reserved, "const": const_bytes(m),
             "enum": m.field.enum, "flags": m.field.flags, "writer": m.field.writer, "reader": m.field.reader,
             "feature": m.field.feature,
         } for m in layout.members},
