@@ -161,11 +161,13 @@ def render(layout: Layout, row: int = 16, marks: Sequence[Mark] = (), anchor: st
     if row not in ROW_BYTES:
         raise ValueError(f"row must be one of {ROW_BYTES}")
     items = spans(layout)
+    step = 1 if row == 16 else 8  # 64 byte labels do not fit a row: label every eighth
     parts = [f'<table class="bytemap" id="{_e(anchor)}">' if anchor else '<table class="bytemap">',
              f"<caption>{_e(layout.kind)} {_e(layout.name)} on {_e(layout.arch)}: {layout.size} bytes, "
              f"align {layout.align}</caption>",
              '<thead><tr><th scope="col">offset</th>'
-             + "".join(f'<th scope="col">{i:x}</th>' for i in range(row)) + "</tr></thead><tbody>"]
+             + "".join(f'<th scope="col" colspan="{step}">+{i:x}</th>' for i in range(0, row, step))
+             + "</tr></thead><tbody>"]
     for start in range(0, max(layout.size, 1), row):
         cls = ' class="cacheline"' if start % CACHELINE == 0 and start else ""
         parts.append(f'<tr{cls}><th scope="row">{start:#06x}</th>')

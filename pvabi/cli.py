@@ -132,14 +132,31 @@ def validate(root_dir: Annotated[str | None, typer.Argument(metavar="ROOT", help
 @handles_errors
 def show(name: Annotated[str, typer.Argument(metavar="NAME", help="A layout (struct or union), enum, flags "
                                              "or alias type.")],
-         version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False, root: RootArg = None) -> None:
+         version: VersionOpt = WORKING, arch: ArchOpt = None, json_: JsonOpt = False,
+         format_: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json (as --json) or html "
+                                              "(a self-contained byte map of a layout; every architecture it "
+                                              "exists on unless --arch).")] = "text",
+         root: RootArg = None) -> None:
     """A pahole-like map of a layout (offsets, sizes, holes, reserved regions, cache lines); for an enum its
     values, for flags their bits, for an alias what it resolves to on each architecture."""
     from .engine import find_layout
     from .show import render_text
     from .show import to_json as show_json
 
+    if format_ not in ("text", "json", "html"):
+        raise InputError(f"unknown format {format_!r} for show (known: text, json, html)")
+    json_ = json_ or format_ == "json"
     abi = _project(root).load(version)
+    if format_ == "html":
+        from .arch import ARCH_NAMES
+        from .formats.html import render_layouts
+        from .lookup import record
+
+        rec = record(abi, name)
+        arches = [find_layout(abi, name, arch).arch] if arch else [a for a in ARCH_NAMES if rec.exists_on(a)]
+        typer.echo(render_layouts(f"pvabi show {name} ({version})", [find_layout(abi, name, a) for a in arches],
+                                  rec.doc.strip() if rec.doc else ""), nl=False)
+        return
     if name in abi.types and abi.record(name) is None:
         from .typeview import describe
         from .typeview import render_text as type_text

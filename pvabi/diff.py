@@ -10,8 +10,8 @@ one per earlier version with ``--transitive``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from . import arch as archmod
@@ -175,6 +175,8 @@ class DiffResult:
     transitive: bool
     ruleset: int = RULESET_VERSION
     asked: tuple[str, str] | None = None  # the (old, new) pair the user named; transitive runs add others
+    # The loaded sides by name, for formats that draw the layouts (html); not part of the result's value.
+    models: Mapping[str, Abi] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def failed(self) -> bool:

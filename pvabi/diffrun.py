@@ -67,7 +67,8 @@ def run_diff(root: AbiRoot | Project | None, old_spec: str, new_spec: str, polic
     newest = frozen[-1].name if new.name == WORKING and frozen else None
     reports = tuple(diff_abis(o.abi, new.abi, o.name, new.name, policy, canon, layouts,
                               _declared_for_working(o, newest)) for o in olds)
-    return DiffResult(reports, policy, transitive, asked=(named_old.name, new.name))
+    return DiffResult(reports, policy, transitive, asked=(named_old.name, new.name),
+                      models={s.name: s.abi for s in (*olds, new)})
 
 
 def _declared_for_working(old: Side, newest: str | None) -> str | None:

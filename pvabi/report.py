@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .findings import Category, Finding, Severity
+from .model import Abi
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Report:
     sections: tuple[Section, ...]
     metadata: Metadata
     exit_code: int
+    # The ABIs a section names (a diff's sides), for formats that draw layouts; not part of the report's value.
+    models: Mapping[str, Abi] = field(default_factory=dict, compare=False, repr=False)
     summary: Summary = field(init=False)
 
     def __post_init__(self) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..report import Report
-from . import github, gitlab, json_format, junit, markdown, sarif, text
+from . import github, gitlab, html, json_format, junit, markdown, sarif, text
 
 Renderer = Callable[[Report, bool], str]
 
@@ -24,6 +24,7 @@ FORMATS: dict[str, Renderer] = {
     "junit": junit.render,
     "sarif": sarif.render,
     "gitlab": gitlab.render,
+    "html": html.render,
 }
 
 
