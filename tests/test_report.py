@@ -234,7 +234,7 @@ def test_formats_to_files_only_print_nothing(cli: Cli, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("specs", "message"), [
     (["yaml"], "unknown format 'yaml' in --format 'yaml' (known: text, json, markdown, github, junit, sarif, "
-                "gitlab)"),
+                "gitlab, html)"),
     (["json:"], "--format 'json:' names no file after the colon (FORMAT or FORMAT:FILE)"),
     (["json", "text"], "more than one format to stdout (json, text): give all but one a file, as FORMAT:FILE"),
     (["json:r.out", "text:r.out"], "two formats would write 'r.out'"),
