@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import CODEC_LAYOUT
 
 from pvabi.abiroot import find_root
-from pvabi.project import load
 from pvabi.engine import Layout, Resolver
+from pvabi.project import load
 from pvabi.slots import Role, const_bytes, offset_of, slots
 
 BITS = """\
