@@ -3,8 +3,11 @@
 Typed values (see ``values``): ``int``; ``EnumValue``/``FlagsValue`` (an int that
 also carries its names); ``bytes`` for char arrays, reserved regions and padding;
 lists for arrays; dicts for structs and unions. ``decode`` and ``encode`` are the
-whole interface a consumer needs; construct (``codec.ConstructCodec``) does the
-work underneath and is the reference a faster path must agree with.
+whole interface a consumer needs. They run on the struct fast path
+(``fastcodec.FastCodec``, generated from the same layout model), which hands
+anything it does not take itself to construct (``codec.ConstructCodec``): construct
+is the reference, and the differential tests hold the fast path to it value for
+value and byte for byte, so errors and results are construct's either way.
 
 ``read_slot`` reads one slot of an image into the same typed values. The
 witness search uses it because it reads a few fields of many candidate images;
@@ -19,25 +22,27 @@ from typing import Any, Literal
 from .codec import ConstructCodec
 from .engine import ArrayType, Layout
 from .errors import DecodeError
+from .fastcodec import fast_codec
 from .slots import Slot
 from .values import EnumValue, FlagsValue, from_json
 
 __all__ = ["DecodeError", "decode", "encode", "read_slot"]
 
 
-@lru_cache(maxsize=256)
-def _codec(layout: Layout) -> ConstructCodec:
-    return ConstructCodec(layout)
-
-
 def decode(layout: Layout, data: bytes) -> dict[str, Any]:
     """Typed values of an image of exactly ``layout.size`` bytes; DecodeError (path, offset) otherwise."""
-    return _codec(layout).parse(bytes(data))
+    return fast_codec(layout).decode(bytes(data))
 
 
 def encode(layout: Layout, values: dict[str, Any]) -> bytes:
     """An image from typed values (what ``decode`` returns) or their JSON form; EncodeError names the field."""
-    return _codec(layout).build(from_json(layout, values))
+    return fast_codec(layout).encode(from_json(layout, values))
+
+
+@lru_cache(maxsize=256)
+def reference(layout: Layout) -> ConstructCodec:
+    """The construct codec of ``layout``: what the fast path is held to."""
+    return ConstructCodec(layout)
 
 
 def read_slot(image: bytes, slot: Slot) -> Any:
