@@ -24,18 +24,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
 
 
-def _argument_type_column(self: Any, ctx: Any) -> str | None:
-    return None
-
-
-# typer prints an argument's Python type (<str>) beside its metavar; the metavar (LAYOUT, FILE) already
-# says what the value is, so the type column is dropped for arguments.
-if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
-    typer.core.TyperArgument.display_type_rich = _argument_type_column  # type: ignore[method-assign]
-
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
+# Plain help (rich_markup_mode=None): typer's rich formatting imports rich, markdown-it and pygments, a third
+# of a second before `pvabi --help` prints anything.
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Keep the binary ABI between a hypervisor and its guests from breaking.\n\n"
                        "Exit codes: 0 ok; 1 findings (a break the gate refuses, a bad image); "
                        "2 bad input or usage; 3 internal error (a bug in pvabi: please report it).",
@@ -289,7 +282,7 @@ ModeOpt = Annotated[str | None, typer.Option("--mode", metavar="MODE", help="bac
                                              "forward (new guests on an old host) or full. Default: from "
                                              "abi/pvabi.yaml.")]
 FormatOpt = Annotated[list[str] | None, typer.Option("--format", "-f", metavar="FORMAT[:FILE]", help="text, "
-                      "json, markdown, github, junit, sarif or gitlab, to stdout or, as FORMAT:FILE, to a file "
+                      "json, markdown, github, junit, sarif, gitlab or html, to stdout or, as FORMAT:FILE, to a file "
                       "(repeatable; at most one to stdout). Default: text.")]
 
 
@@ -544,7 +537,8 @@ def _from_header(header: Path | None, struct: str | None) -> tuple[str, str]:
 
 # --- pvabi gen: code for consumers (pvabi/codegen/) ---------------------------------------------------------------
 
-gen_app = typer.Typer(no_args_is_help=True, help="Generate code from the layouts: C headers, Python modules.")
+gen_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                      help="Generate code from the layouts: C headers, Python modules.")
 app.add_typer(gen_app, name="gen")
 AbiVersionOpt = VersionOpt
 CheckOpt = Annotated[bool, typer.Option("--check", metavar="", help="Write nothing; exit 1 with a unified diff if "
@@ -687,7 +681,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
 
 # --- the image checker (issue 12): pvabi/images.py keeps the corpus, pvabi/checker.py reads it ---------------------
 
-images_app = typer.Typer(no_args_is_help=True, help="The image corpus in abi/images/ (docs/images.md).")
+images_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="The image corpus in abi/images/ (docs/images.md).")
 app.add_typer(images_app, name="images")
 
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 
 PACKAGE = REPO / "pvabi"
-HEAVY = ("construct", "jsonschema", "deepdiff")
+HEAVY = ("construct", "jsonschema", "deepdiff", "rich", "yaml")  # rich: typer's fancy help, off
 
 
 def _module_name(path: Path) -> str:
