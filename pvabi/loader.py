@@ -36,7 +36,16 @@ from .model import (
     RecordDef,
     TypeDef,
 )
-from .yamlsafe import Document, StrictValidator, load_file, schema_error_path, schema_message, yaml_files
+from .yamlsafe import (
+    Document,
+    StrictValidator,
+    load_file,
+    load_text,
+    read_regular,
+    schema_error_path,
+    schema_message,
+    yaml_files,
+)
 
 MAX_FILES = 256
 # Per-file bounds alone still let 256 files of 512 types cost minutes; the whole ABI is bounded too.
@@ -82,17 +91,22 @@ def layout_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def load_abi(layouts_dir: Path, name: str = "working", display_root: Path | None = None) -> Abi:
-    """Load and check every ``*.yaml`` in ``layouts_dir``; raise InputErrors listing all problems."""
-    abi, errors = load_abi_collect(layouts_dir, name, display_root)
+def load_abi(layouts_dir: Path, name: str = "working", display_root: Path | None = None,
+             cached: bool = False) -> Abi:
+    """Load and check every ``*.yaml`` in ``layouts_dir``; raise InputErrors listing all problems.
+
+    ``cached``: the files are a frozen version's, whose bytes are hash-locked, so documents that passed
+    the schema before are taken from ``doccache`` instead of being parsed and validated again.
+    """
+    abi, errors = load_abi_collect(layouts_dir, name, display_root, cached)
     if errors:
         raise InputErrors(errors)
     assert abi is not None
     return abi
 
 
-def load_abi_collect(layouts_dir: Path, name: str = "working",
-                     display_root: Path | None = None) -> tuple[Abi | None, list[InputError]]:
+def load_abi_collect(layouts_dir: Path, name: str = "working", display_root: Path | None = None,
+                     cached: bool = False) -> tuple[Abi | None, list[InputError]]:
     if not layouts_dir.is_dir():
         return None, [InputError("no layouts directory", str(layouts_dir))]
     try:
@@ -112,11 +126,10 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
     for path in paths:
         shown = _display(path, display_root)
         try:
-            doc = load_file(path, shown)
+            doc, schema_errors = _read(path, shown, cached)
         except InputError as e:
             errors.append(e)
             continue
-        schema_errors = _schema_errors(doc)
         if schema_errors:
             errors.extend(schema_errors)
             invalid.append(doc)
@@ -139,6 +152,27 @@ def load_abi_collect(layouts_dir: Path, name: str = "working",
 
     errors.extend(check_all(abi))
     return (None if errors else abi), errors
+
+
+def _read(path: Path, shown: str, cached: bool) -> tuple[Document, list[InputError]]:
+    """A file's document and its schema errors, from the cache when ``cached`` and it has them."""
+    if not cached:
+        doc = load_file(path, shown)
+        return doc, _schema_errors(doc)
+    from . import doccache
+
+    content = read_regular(path, shown)
+    remembered = doccache.get(content, shown)
+    if remembered is not None:
+        return remembered, []
+    try:
+        doc = load_text(content.decode("utf-8"), shown)
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start})", shown) from None
+    problems = _schema_errors(doc)
+    if not problems:
+        doccache.put(content, doc)
+    return doc, problems
 
 
 def _unknown_types(invalid: list[Document], valid: list[Document]) -> list[InputError]:

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ from pvabi.cli import app
 # cases every time, so a gate's verdict never depends on the draw (a failure found locally is
 # fixed, and its case kept as a regression test).
 settings.register_profile("ci", derandomize=True, database=None)
+
+# The suite and the pvabi processes it starts keep their parsed-document cache (pvabi/doccache.py) in a
+# directory of their own, never in the developer's ~/.cache.
+os.environ.setdefault("PVABI_CACHE_DIR", os.path.join(tempfile.mkdtemp(prefix="pvabi-test-cache-")))
 if os.environ.get("CI"):
     settings.load_profile("ci")
 

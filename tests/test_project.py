@@ -40,9 +40,9 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
     c = Counts()
     real_load, real_read, real_lay_out = loader.load_abi, VersionIndex.read.__func__, Resolver._lay_out  # type: ignore[attr-defined]
 
-    def load_abi(directory: Path, name: str = "working", display_root: Path | None = None) -> Any:
+    def load_abi(directory: Path, name: str = "working", display_root: Path | None = None, **kw: Any) -> Any:
         c.loads[name] += 1
-        return real_load(directory, name, display_root)
+        return real_load(directory, name, display_root, **kw)
 
     def read(cls: type[VersionIndex], root: Any) -> VersionIndex:
         c.index_reads += 1

@@ -1,0 +1,93 @@
+"""The parsed-document cache of frozen versions: same model as a fresh parse, a hit skips the schema,
+and nothing but an exact match of bytes, schema and pvabi is ever used."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SHIPPED_ABI
+
+from pvabi import doccache, loader
+from pvabi.project import Project
+
+V20 = SHIPPED_ABI / "versions" / "v2.0"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("PVABI_CACHE_DIR", str(where))
+    return where
+
+
+def _count_schema_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = loader._schema_errors
+
+    def counting(doc: loader.Document) -> list[loader.InputError]:
+        seen.append(doc.file)
+        return real(doc)
+
+    monkeypatch.setattr(loader, "_schema_errors", counting)
+    return seen
+
+
+def test_a_cached_load_is_the_same_model(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = loader.load_abi(V20, "v2.0")
+    checks = _count_schema_checks(monkeypatch)
+    first = loader.load_abi(V20, "v2.0", cached=True)
+    files = len(list(V20.glob("*.yaml")))
+    assert len(checks) == files and len(list((cache_dir / "docs").glob("*.json"))) == files
+    second = loader.load_abi(V20, "v2.0", cached=True)
+    assert len(checks) == files  # the second load validated nothing: every document came from the cache
+    assert fresh.types == first.types == second.types and fresh.files == second.files
+    assert fresh.constants == second.constants
+
+
+def test_an_edited_file_misses(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "v"
+    shutil.copytree(V20, copy)
+    loader.load_abi(copy, "v", cached=True)
+    target = copy / "vcpu_time_info.yaml"
+    target.write_text(target.read_text().replace("- name: tsc_shift", "- name: tsc_shift2", 1))
+    checks = _count_schema_checks(monkeypatch)
+    abi = loader.load_abi(copy, "v", cached=True)
+    assert checks == [str(target)]  # only the edited file was read and validated again
+    assert any(f.name == "tsc_shift2" for f in abi.types["vcpu_time_info"].fields)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-key", "empty"])
+def test_a_damaged_entry_is_a_miss(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    loader.load_abi(V20, "v2.0", cached=True)
+    for entry in (cache_dir / "docs").glob("*.json"):
+        text = entry.read_text()
+        entry.write_text({"garbage": "{not json", "empty": "",
+                          "other-key": text.replace('"key":"', '"key":"0', 1)}[damage])
+    checks = _count_schema_checks(monkeypatch)
+    abi = loader.load_abi(V20, "v2.0", cached=True)
+    assert len(checks) == len(list(V20.glob("*.yaml")))
+    assert abi.types == loader.load_abi(V20, "v2.0").types
+
+
+def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PVABI_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    loader.load_abi(V20, "v2.0", cached=True)
+    assert doccache.directory() is None and not (tmp_path / "xdg").exists()
+
+
+def test_the_key_covers_the_schema_and_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    content = (V20 / "vcpu_time_info.yaml").read_bytes()
+    before = doccache.key(content)
+    monkeypatch.setattr(doccache, "_salt", lambda: b"another pvabi")
+    assert doccache.key(content) != before
+
+
+def test_project_caches_frozen_versions_only(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = Project.find(SHIPPED_ABI)
+    project.load("v2.0")
+    project.load("working")
+    cached = len(list((cache_dir / "docs").glob("*.json")))
+    assert cached == len(list(V20.glob("*.yaml")))  # the working tree is parsed every time, never cached
