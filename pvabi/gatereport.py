@@ -100,13 +100,11 @@ def _diff_sections(result: CheckResult, step: Step, findings: list[GateFinding])
     """The diff's sections with the gate's verdict on each entry, and the waived findings (which the
     result's diff leaves out so that its verdict lines agree with the gate's) put back, marked waived."""
     assert result.diff is not None
+    gated = {(f.comparison, change_key(f.finding)): f for f in findings if f.finding is not None}
     failing = {change_key(f.finding) for f in findings if f.finding is not None and f.failing}
-    at_base = {change_key(f.finding) for f in findings if f.finding is not None and f.at_base}
     out = []
     for s in diff_report(result.diff).sections:
-        entries = [replace(e, fails=change_key(e.finding) in failing,
-                           facts=(*e.facts, *((("already_at_base", True),)
-                                              if change_key(e.finding) in at_base else ())))
+        entries = [_gated(e, gated.get((s.title, change_key(e.finding))), change_key(e.finding) in failing)
                    for e in s.entries]
         entries += [_entry(f) for f in findings if f.waiver is not None and f.comparison == s.title]
         failed = any(e.fails for e in entries)
@@ -115,6 +113,15 @@ def _diff_sections(result: CheckResult, step: Step, findings: list[GateFinding])
                            verdict=f"diff: {status}: {s.verdict}",
                            facts=(*s.facts, ("step", step.name), ("status", status))))
     return out
+
+
+def _gated(e: Entry, f: GateFinding | None, fails: bool) -> Entry:
+    """A diff entry with the gate's verdict: the gate's words where the gate shows it (``f``), and whether
+    the gate fails on the change (held against any comparison)."""
+    if f is None:
+        return replace(e, fails=fails)
+    return replace(e, fails=fails, label=verdict(f),
+                   facts=(*e.facts, *((("already_at_base", True),) if f.at_base else ())))
 
 
 def _entry(f: GateFinding) -> Entry:
