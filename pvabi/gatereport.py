@@ -79,7 +79,7 @@ def check_report(result: CheckResult) -> Report:
         if step.name == "diff" and result.diff is not None:
             sections += _diff_sections(result, step, mine)
         else:
-            sections.append(_step_section(step, mine))
+            sections.append(_step_section(step, mine, result.against))
     p = result.policy
     meta = Metadata(result.ruleset, p.mode, p.category, result.transitive, __version__,
                     result.diff.asked if result.diff is not None else None)
@@ -90,10 +90,13 @@ def _step_line(step: Step) -> str:
     return f"{step.name}: {step.status}: {step.detail}"
 
 
-def _step_section(step: Step, findings: list[GateFinding]) -> Section:
+def _step_section(step: Step, findings: list[GateFinding], against: str | None) -> Section:
     entries = tuple(_entry(f) for f in findings)
+    facts: tuple[tuple[str, object], ...] = (("step", step.name), ("status", step.status))
+    if step.name == "history":
+        facts += (("against", against),)
     return Section(step.name, _STEP_TITLES[step.name], entries, step.status == FAILED, _step_line(step),
-                   count(entries), (("step", step.name), ("status", step.status)))
+                   count(entries), facts)
 
 
 def _diff_sections(result: CheckResult, step: Step, findings: list[GateFinding]) -> list[Section]:
