@@ -268,10 +268,10 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     steps.append(header_step)
     findings += stale
     tell(7, len(STEPS), "image corpus")
+    image_findings: list[GateFinding] = []
     if tampered or violations:
         # images are read under frozen versions, which must be the ones their sidecars were checked against
-        image_step, image_findings = Step("images", SKIPPED, "frozen history is not intact: no image is read "
-                                                             "under it"), []
+        image_step = Step("images", SKIPPED, "frozen history is not intact: no image is read under it")
     else:
         image_step, image_findings = image_corpus_step(root, policy)
     steps.append(image_step)

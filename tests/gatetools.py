@@ -129,7 +129,8 @@ def finding_lines(run: Run) -> list[str]:
 
 
 def step(run: Run, name: str) -> str:
-    """``STATUS   DETAIL`` of one step (as the steps table of pvabi.check/1 printed it): from the verdict lines of a text run, or the sections of a JSON one."""
+    """``STATUS   DETAIL`` of one step, as pvabi.check/1's steps table had it: from the verdict lines of a
+    text run, or from the sections of a JSON one."""
     if run.stdout.startswith("{"):
         found = [s["verdict"] for s in report(run)["sections"] if s["step"] == name]
     else:
