@@ -131,13 +131,16 @@ def _entry(f: GateFinding) -> Entry:
     """A gate finding as a report entry: the gate's own findings are errors no waiver covers; a diff or image
     finding keeps its own severities."""
     finding = f.finding
-    if finding is None:
-        loc = Loc(f.file, f.line) if f.file and f.line else None
-        finding = _own_finding(f, loc)
-    worst = Severity.BREAKING if f.severity == ERROR else Severity(f.severity)
-    facts = (("file", f.file),) if f.file and not f.line and f.step != "images" else ()
-    if f.step == "images" and f.file:
+    facts: tuple[tuple[str, object], ...] = ()
+    if finding is None and f.step == "headers":
+        finding = _own_finding(f, None)  # its place is a directory of headers, not a line
+        facts = (("file", f.file),) if f.file else ()
+    elif finding is None:
+        # a frozen file as a whole (a hash that no longer matches it) is annotated on its first line
+        finding = _own_finding(f, Loc(f.file, f.line or 1) if f.file else None)
+    elif f.step == "images" and f.file:
         facts = (("image", f.file),)
+    worst = Severity.BREAKING if f.severity == ERROR else Severity(f.severity)
     return Entry(finding, _info(f.rule), worst, f.fails, verdict(f), fails=f.failing, waived=f.waiver is not None,
                  waiver=_waiver_text(f.waiver), facts=facts)
 
