@@ -59,7 +59,8 @@ def test_a_break_is_annotated_on_its_yaml_line_in_every_ci_format(tmp_path: Path
     from junitparser import Failure, JUnitXml
 
     repo = make_repo(tmp_path / "r")
-    repo.edit("abi/layouts/vcpu_time_info.yaml", "name: tsc_shift\n        type: s8", "name: tsc_shift\n        type: u8")
+    repo.edit("abi/layouts/vcpu_time_info.yaml", "name: tsc_shift\n        type: s8",
+              "name: tsc_shift\n        type: u8")
     repo.commit("break")
     line = line_in(repo.layout("vcpu_time_info"), "name: tsc_shift")
     out = tmp_path / "out"
