@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from conftest import PVABI, REPO, SHIPPED_ABI, Run, assert_one_bad_input
+from jsonschemas import validator
 from test_rule_cases import CASE_NAMES, run_case
 
 from pvabi import find_root, load
@@ -31,7 +31,7 @@ from pvabi.rules import all_rules
 Cli = Callable[..., Run]
 
 SCHEMA_FILE = REPO / "pvabi/schemas/diff.schema.json"
-VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+VALIDATOR = validator("diff")  # with the other schemas registered: the diff's witnesses are witness.schema.json's
 DEFINITION = re.compile(r"^\s*(- name: \w+|\w+:)\s*$")
 VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v2.0", "working")
 
