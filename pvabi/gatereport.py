@@ -35,12 +35,14 @@ GATE_CHECKS = tuple(register_check(info) for info in (
               "a version it cannot trust, so the diff step is skipped.",
               "Restore the frozen file (git checkout BASE -- abi/versions/); never edit a frozen version."),
     CheckInfo(FROZEN_VERSION_CHANGED, "A frozen version differs from the base ref's", None,
-              "With --against, a frozen file the base ref has is not byte-identical here. Rehashing it in "
-              "index.json does not help: frozen history is what the base had. No waiver can silence this.",
+              "With --against, a version the base ref froze is not what it was: one of its files was edited "
+              "or deleted, a file was added to it, or its index entry (date, summary) changed. Rehashing an "
+              "edited file in index.json does not help: frozen history is what the base had. No waiver can "
+              "silence this.",
               _HISTORY_FIX),
     CheckInfo(FROZEN_VERSION_REMOVED, "A frozen version of the base ref is gone", None,
-              "With --against, a frozen version (or one of its files) the base ref has was removed or "
-              "renamed. Guests built against it still run. No waiver can silence this.", _HISTORY_FIX),
+              "With --against, a version the base ref froze is gone from abi/versions/index.json, removed "
+              "or renamed. Guests built against it still run. No waiver can silence this.", _HISTORY_FIX),
     CheckInfo(FROZEN_HASH_EDITED, "A recorded hash of a frozen version was edited", None,
               "With --against, abi/versions/index.json records another hash for a frozen file than the base "
               "ref does. No waiver can silence this.", _HISTORY_FIX),
