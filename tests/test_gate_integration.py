@@ -100,7 +100,8 @@ def test_the_action_installs_this_checkout_and_runs_the_gate(tmp_path: Path) -> 
 
 def test_ci_run_checks_the_shipped_abi_with_the_gate() -> None:
     lines = (REPO / ".ci" / "run").read_text().splitlines()
-    assert "pvabi check" in lines
+    [gate] = [x for x in lines if x.startswith("pvabi check")]
+    assert "--format text" in gate and "junit:" in gate
 
 
 def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[str, str]:
