@@ -644,8 +644,10 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
                               "LAYOUT or WIRE. Default: from abi/pvabi.yaml.")] = None,
           transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", metavar="", help="Also "
                                 "diff against every earlier frozen version. Default: from abi/pvabi.yaml.")] = None,
-          format_: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = "text",
-          json_: JsonOpt = False,
+          format_: FormatOpt = None,
+          json_: Annotated[bool, typer.Option("--json", metavar="", help="Shorthand for --format json.")] = False,
+          color: Annotated[bool | None, typer.Option("--color/--no-color", metavar="", help="Colour the text "
+                           "format. Default: on a terminal, unless NO_COLOR is set.")] = None,
           today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD", help="For testing: the day "
                            "waivers expire against. Default: today (UTC).")] = None,
           root: RootArg = None) -> None:
@@ -657,11 +659,11 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     import time
 
     from .config import defaults_note
-    from .gate import CheckOptions, render, run_check
+    from .formats import FORMATS, parse_targets, write_report
+    from .gate import CheckOptions, run_check
+    from .gatereport import check_report
 
-    fmt = "json" if json_ else format_
-    if fmt not in ("text", "json"):
-        raise InputError(f"unknown format {fmt!r} (known: text, json)")
+    targets = parse_targets([*(format_ or ([] if json_ else ["text"])), *(["json"] if json_ else [])])
     if new_only and against is None:
         raise InputError("--new-only needs --against GIT_REF: the findings the base already had")
     project = _project(root)
@@ -674,9 +676,18 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     finally:
         if progress is not None:
             sys.stderr.write("\r\x1b[K")
-    typer.echo(render(result, fmt), nl=False)
+    report = check_report(result)
+    for target in targets:
+        if target.file is not None:
+            write_report(report, target)
+    to_stdout = next((t.format for t in targets if t.file is None), None)
+    if to_stdout is not None:
+        use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
+        use_color = use_color and to_stdout == "text"
+        typer.echo(FORMATS[to_stdout](report, use_color), nl=False, color=use_color)
     # The time goes to stderr: stdout is the same bytes for the same input.
     typer.echo(f"pvabi check: {len(result.steps)} steps in {time.monotonic() - started:.1f} s", err=True)
+    raise typer.Exit(report.exit_code)
 
 
 # --- the image checker (issue 12): pvabi/images.py keeps the corpus, pvabi/checker.py reads it ---------------------

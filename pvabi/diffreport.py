@@ -28,7 +28,7 @@ def diff_report(result: DiffResult, witness_files: dict[tuple[int, int], str] | 
                      for ri, r in enumerate(result.reports))
     meta = Metadata(result.ruleset, result.policy.mode, result.policy.category, result.transitive, __version__,
                     result.asked)
-    return Report("diff", SCHEMA, sections, meta, result.exit_code, result.models)
+    return Report("diff", SCHEMA, sections, meta, result.exit_code, models=result.models)
 
 
 def _section(r: PairReport, ri: int, shown: dict[tuple[int, int], list[PairReport]],

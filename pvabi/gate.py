@@ -11,9 +11,9 @@ Bad input (a layout that does not load, a malformed waiver file, a missing git
 ref) raises, as everywhere in pvabi: exit code 2. Everything the gate refuses is
 a ``GateFinding``: exit code 1 unless each failing one is waived.
 
-Three seams are kept in one small function each, to be swapped when the report
-model lands: ``identity`` (a finding's stable identity), ``locate`` (its YAML
-file and line) and ``render`` (the output formats); ``image_corpus_step`` is
+A finding's identity is ``Finding.identities`` and its YAML place the
+finding's ``new_loc``/``old_loc``; ``gatereport`` turns a ``CheckResult`` into a
+``report.Report`` that every output format renders. ``image_corpus_step`` is
 where the image checker joins the gate.
 """
 
@@ -33,13 +33,13 @@ from .diff import DiffResult, Policy
 from .diffreport import change_key, deduplicated
 from .diffrun import run_diff
 from .errors import InputError, InputErrors, PvabiError
-from .findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding
+from .findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding, Identity
 from .history import HISTORY_RULES, protect
 from .model import Abi, FieldDef, RecordDef
 from .project import load
 from .rules import all_rules
 from .versions import VersionIndex, parse_name
-from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Applied, Identity, Waiver, apply, load_waivers
+from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Applied, Waiver, apply, load_waivers
 
 ERROR = "error"  # the severity of the gate's own findings (history, hashes, headers, waivers)
 SEVERITY_ORDER = (ERROR, BREAKING, SOURCE_ONLY, COMPATIBLE)
@@ -84,6 +84,8 @@ class GateFinding:
     partly_waived: Waiver | None = None  # a waiver covering some of the finding's architectures, not all
     at_base: bool = False  # already reported at the base ref (--against)
     finding: Finding | None = field(default=None, compare=False)
+    step: str = ""  # the step (STEPS) that reported it: the report section it goes in
+    comparison: str = ""  # a diff finding's comparison ("v2.0 -> working"), whose section shows it
 
     @property
     def failing(self) -> bool:
@@ -107,6 +109,7 @@ class CheckResult:
     diff: DiffResult | None  # the diff as shown: waived findings and hidden base findings taken out
     against: str | None = None  # "origin/main (merge base 0123abcd4567)"
     hidden_at_base: int = 0
+    ruleset: int = 0  # the config's, which the diff ran under
 
     @property
     def failed(self) -> bool:
@@ -130,20 +133,15 @@ class CheckResult:
 Progress = Callable[[int, int, str], None]
 
 
-# --- seams: each one function, to be replaced by the report model's -------------------------------------------
+# --- where a finding is ----------------------------------------------------------------------------------------
 
-def identity(finding: Finding) -> tuple[Identity, ...]:
-    """A diff finding's stable identities, one per architecture: (rule, layout, path, arch).
-
-    Today's findings merge architectures; a waiver or a base finding names one architecture, so a
-    finding is matched architecture by architecture.
-    """
-    return tuple((finding.rule, finding.layout, finding.path, a) for a in finding.arches)
-
-
-def locate(finding: Finding, new: Abi, old: Abi | None) -> tuple[str, int] | None:
-    """The YAML file and line of the member a finding is about: in the working layouts when the member is
-    still there, else where the old version declared it (a removed field), else its layout's line."""
+def place(finding: Finding, new: Abi, old: Abi | None) -> tuple[str, int] | None:
+    """The YAML file and line a reviewer reads for a finding: the diff's ``new_loc`` when the member is still
+    there, else its ``old_loc`` (a removed field, in the old version's file); only when neither side has
+    the member itself (an enum's value, a flag's bit) the nearest declaration found by walking the path."""
+    loc = finding.new_loc or finding.old_loc
+    if loc is not None:
+        return loc.file, loc.line
     partial = None
     for abi in (new, old):
         if abi is None:
@@ -186,9 +184,27 @@ def _field(rec: RecordDef, name: str) -> FieldDef | None:
     return None
 
 
-def image_corpus_step(root: AbiRoot) -> tuple[Step, list[GateFinding]]:
-    """The image corpus (issue 12's checker) joins the gate here: its step and its findings."""
-    return Step("images", SKIPPED, "no image corpus check in this pvabi yet"), []
+def image_corpus_step(root: AbiRoot, policy: Policy) -> tuple[Step, list[GateFinding]]:
+    """Every image of abi/images/ read under the versions the policy's mode requires (``checker``): each
+    failure fails the gate; bad input (a truncated image, a sidecar not matching it) raises, exit 2."""
+    from .checker import check_images
+    from .images import load_corpus
+
+    if not load_corpus(root):
+        return Step("images", SKIPPED, f"no image corpus ({_shown(root, root.path / 'images')} has no images; "
+                                       "pvabi images add registers one)"), []
+    result = check_images(root, mode=policy.mode)
+    out = [_image_finding(f, policy) for f in result.findings]
+    detail = (f"{_n(len(result.images), 'image')} read {_n(len(result.comparisons), 'time')} under the "
+              f"{policy.mode} mode: {_n(len(out), 'failure')}")
+    return Step("images", FAILED if out else OK, detail), out
+
+
+def _image_finding(f: Finding, policy: Policy) -> GateFinding:
+    """The checker's finding as the gate's: the image file (the checker's first detail) is where it is."""
+    image = f.details[0] if f.details else None
+    return GateFinding(f.rule, f.worst(policy.directions), f.message, image, None, f.layout, f.path, f.arches,
+                       finding=f, step="images")
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -208,7 +224,8 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
 
     tell(2, len(STEPS), "verifying frozen versions")
     tampered = [*index.verify(), *index.orphans()]
-    findings = [GateFinding(FROZEN_HASH_MISMATCH, ERROR, e.message, e.file, e.line) for e in tampered]
+    findings = [GateFinding(FROZEN_HASH_MISMATCH, ERROR, e.message, e.file, e.line, step="frozen")
+                for e in tampered]
     steps.append(Step("frozen", FAILED if tampered else OK,
                       f"{_n(len(tampered), 'problem')} in frozen versions" if tampered
                       else f"{len(index.versions)} frozen versions match their hashes"))
@@ -226,10 +243,10 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
             if at_base is None:
                 base_note = f"; the layouts at {against} do not load, so no finding counts as already there"
             at_base = at_base or set()
-            diff_findings = [replace(f, at_base=bool(f.finding and set(identity(f.finding)) <= at_base))
+            diff_findings = [replace(f, at_base=bool(f.finding and set(f.finding.identities) <= at_base))
                              for f in diff_findings]
 
-    applied = apply(waivers, [identity(f.finding) if f.finding else () for f in diff_findings], today)
+    applied = apply(waivers, [f.finding.identities if f.finding else () for f in diff_findings], today)
     diff_findings = [replace(f, waiver=applied.waived.get(i), partly_waived=applied.partly.get(i))
                      for i, f in enumerate(diff_findings)]
     set_aside = {change_key(f.finding) for f in diff_findings if f.finding is not None
@@ -251,7 +268,12 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     steps.append(header_step)
     findings += stale
     tell(7, len(STEPS), "image corpus")
-    image_step, image_findings = image_corpus_step(root)
+    image_findings: list[GateFinding] = []
+    if tampered or violations:
+        # images are read under frozen versions, which must be the ones their sidecars were checked against
+        image_step = Step("images", SKIPPED, "frozen history is not intact: no image is read under it")
+    else:
+        image_step, image_findings = image_corpus_step(root, policy)
     steps.append(image_step)
     findings += image_findings
 
@@ -262,7 +284,7 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
     order = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     ordered = sorted(findings, key=lambda f: (order[f.severity], f.file or "", f.line or 0, f.rule, f.where))
     return CheckResult(_shown(root, root.path), policy, cfg.transitive, tuple(steps), tuple(ordered), result,
-                       against, hidden)
+                       against, hidden, cfg.ruleset)
 
 
 def _history(root: AbiRoot, ref: str | None, tmp: Path
@@ -278,7 +300,7 @@ def _history(root: AbiRoot, ref: str | None, tmp: Path
     against = base.describe()
     base_root = gitref.read_abi(top, base, root.path, tmp)
     violations = _at_base(lambda: protect(base_root, root, ref), against)
-    found = [GateFinding(v.rule, ERROR, v.message, v.file, v.line) for v in violations]
+    found = [GateFinding(v.rule, ERROR, v.message, v.file, v.line, step="history") for v in violations]
     step = Step("history", FAILED if found else OK,
                 f"{_n(len(found), 'change')} to frozen history since {against}" if found
                 else f"frozen history is what {against} had")
@@ -292,9 +314,10 @@ def _waiver_step(root: AbiRoot, waivers: tuple[Waiver, ...], applied: Applied, f
         return Step("waivers", SKIPPED, f"no {_shown(root, root.path)}/waivers.yaml"), []
     unused = applied.unused if diff_ran else ()
     out = [GateFinding(WAIVER_EXPIRED, ERROR, f"the waiver of {w.describe()} expired on {w.expires}; fix the "
-                       "finding, or renew the waiver with a new approval", w.file, w.line) for w in applied.expired]
+                       "finding, or renew the waiver with a new approval", w.file, w.line, step="waivers")
+           for w in applied.expired]
     out += [GateFinding(WAIVER_UNUSED, ERROR, f"the waiver of {w.describe()} matches no finding; remove it",
-                        w.file, w.line) for w in unused]
+                        w.file, w.line, step="waivers") for w in unused]
     used = sum(1 for f in findings if f.waiver is not None)
     detail = (f"{_n(len(waivers), 'waiver')}: {_n(used, 'finding')} waived, {len(applied.expired)} expired, "
               + (f"{len(unused)} unused" if diff_ran else "not matched (the diff did not run)"))
@@ -359,12 +382,12 @@ def _diff(root: AbiRoot, abi: Abi, index: VersionIndex, policy: Policy, cfg: Con
     out = []
     for report, shown in deduplicated(result):
         for f, others in shown:
-            place = locate(f, abi, olds.get(report.old))
+            at = place(f, abi, olds.get(report.old))
             out.append(GateFinding(
-                f.rule, f.worst(policy.directions), f.message, place[0] if place else None,
-                place[1] if place else None, f.layout, f.path, f.arches,
+                f.rule, f.worst(policy.directions), f.message, at[0] if at else None,
+                at[1] if at else None, f.layout, f.path, f.arches,
                 fails=report.is_violation(f) and any(r.declared_bump != "major" for r in (report, *others)),
-                waivable=True, finding=f))
+                waivable=True, finding=f, step="diff", comparison=f"{report.old} -> {report.new}"))
     return "", result, out
 
 
@@ -390,7 +413,7 @@ def _base_identities(base_root: AbiRoot, policy: Policy, transitive: bool) -> se
         result = run_diff(base_root, index.versions[-1].name, WORKING, policy, transitive)
     except PvabiError:
         return None
-    return {i for _, shown in deduplicated(result) for f, _ in shown for i in identity(f)}
+    return {i for _, shown in deduplicated(result) for f, _ in shown for i in f.identities}
 
 
 def _next_name(name: str, bump: str) -> str:
@@ -447,13 +470,14 @@ def _headers(root: AbiRoot) -> tuple[Step, list[GateFinding]]:
             args = _gen_options(command)
         except ValueError:
             out.append(GateFinding(HEADERS_STALE, ERROR, f"the banner's command {command!r} is not one pvabi "
-                                   "gen c wrote; regenerate the headers", shown))
+                                   "gen c wrote; regenerate the headers", shown, step="headers"))
             continue
         files = outputs("c", read_source(root, args.get("--abi-version", WORKING)),
                         COptions(types=args.get("--types", "stdint"), prefix=args.get("--prefix", ""),
                                  command=command), directory)
         if stale("c", files, directory, lambda p: _shown(root, p)):
-            out.append(GateFinding(HEADERS_STALE, ERROR, f"{shown} is stale; regenerate with: {command}", shown))
+            out.append(GateFinding(HEADERS_STALE, ERROR, f"{shown} is stale; regenerate with: {command}", shown,
+                                   step="headers"))
     fresh = len(dirs) - len(out)
     return (Step("headers", FAILED if out else OK, f"{fresh} of {len(dirs)} generated header directories fresh "
                  f"({', '.join(_shown(root, d) for d in sorted(dirs))})"), out)
@@ -499,49 +523,31 @@ def _shown(root: AbiRoot, path: Path) -> str:
         return str(path)
 
 
-# --- output: one function, to become the report model's formats -------------------------------------------------
-
-def render(result: CheckResult, format_: str) -> str:
-    if format_ == "json":
-        import json
-
-        return json.dumps(to_json(result), indent=2) + "\n"
-    return render_text(result)
-
-
-def render_text(result: CheckResult) -> str:
-    from .diffreport import diff_report
-    from .formats.text import render as diff_text
-
-    out = [f"pvabi check: {result.root}"
-           + (f" against {result.against}" if result.against else "")]
-    if result.diff is not None:
-        out += ["", diff_text(diff_report(result.diff)).rstrip("\n")]
-    if result.findings:
-        out += ["", "== findings"]
-        out += [finding_line(f) for f in result.findings]
-    out += ["", "== steps"]
-    out += [f"{s.name:<9} {s.status:<8} {s.detail}" for s in result.steps]
-    out += ["", summary_line(result)]
-    return "\n".join(out) + "\n"
-
+# --- words the report uses ---------------------------------------------------------------------------------------
 
 def finding_line(f: GateFinding) -> str:
+    """``FILE:LINE: RULE WHERE: VERDICT: MESSAGE``, one line (the report's entries carry the same words)."""
     where = f"{f.file}:{f.line}: " if f.file and f.line else f"{f.file}: " if f.file else ""
     what = f" {f.where}" if f.where else ""
+    return f"{where}{f.rule}{what}: {verdict(f)}: {f.message}"
+
+
+def verdict(f: GateFinding) -> str:
+    """What the gate made of a finding: its severity, and whether it fails the gate, is waived, or was there
+    already at the base."""
     if f.waiver is not None:
         w = f.waiver
-        verdict = (f"{f.severity}, waived by {w.where} until {w.expires} (approved by {w.approved_by}: "
+        said = (f"{f.severity}, waived by {w.where} until {w.expires} (approved by {w.approved_by}: "
                    f"{w.reason})")
     elif f.fails and f.partly_waived is not None:
-        verdict = (f"{f.severity}, fails the gate ({f.partly_waived.where} waives it on {f.partly_waived.arch} "
+        said = (f"{f.severity}, fails the gate ({f.partly_waived.where} waives it on {f.partly_waived.arch} "
                    "only; a finding is waived on every architecture it occurs on, or not at all)")
     elif f.fails:
-        verdict = f"{f.severity}, fails the gate" + ("" if f.waivable else " (cannot be waived)")
+        said = f"{f.severity}, fails the gate" + ("" if f.waivable else " (cannot be waived)")
     else:
-        verdict = f.severity
+        said = f.severity
     base = " [already at the base]" if f.at_base else ""
-    return f"{where}{f.rule}{what}: {verdict}{base}: {f.message}"
+    return f"{said}{base}"
 
 
 def summary_line(result: CheckResult) -> str:
@@ -554,38 +560,5 @@ def summary_line(result: CheckResult) -> str:
             f"({ran} of {len(result.steps)} steps ran)")
 
 
-def to_json(result: CheckResult) -> dict[str, Any]:
-    from .diffreport import diff_report
-    from .formats.json_format import to_json as diff_json
-
-    return {
-        "schema": "pvabi.check/1",
-        "root": result.root,
-        "against": result.against,
-        "mode": result.policy.mode,
-        "category": result.policy.category,
-        "transitive": result.transitive,
-        "passed": not result.failed,
-        "exit_code": result.exit_code,
-        "counts": result.counts(),
-        "waived": result.waived,
-        "hidden_at_base": result.hidden_at_base,
-        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in result.steps],
-        "findings": [_finding_json(f) for f in result.findings],
-        "diff": diff_json(diff_report(result.diff)) if result.diff is not None else None,
-    }
-
-
-def _finding_json(f: GateFinding) -> dict[str, Any]:
-    w = f.waiver
-    return {
-        "rule": f.rule, "severity": f.severity, "message": f.message, "file": f.file, "line": f.line,
-        "layout": f.layout, "path": f.path, "arches": list(f.arches), "fails": f.fails, "waivable": f.waivable,
-        "at_base": f.at_base,
-        "waiver": None if w is None else {"file": w.file, "line": w.line, "reason": w.reason,
-                                          "approved_by": w.approved_by, "expires": w.expires.isoformat()},
-    }
-
-
-__all__ = ["GATE_RULES", "CheckOptions", "CheckResult", "GateFinding", "Step", "finding_line", "identity",
-           "image_corpus_step", "locate", "render", "run_check", "summary_line", "to_json"]
+__all__ = ["GATE_RULES", "STEPS", "CheckOptions", "CheckResult", "GateFinding", "Step", "finding_line",
+           "image_corpus_step", "place", "run_check", "summary_line", "verdict"]

@@ -85,7 +85,7 @@ class Entry:
 class Section:
     """A titled group of entries: one comparison of a diff, or one check of a gate."""
 
-    kind: str  # "diff"; the gate adds "validate", "frozen", "policy", "images", "headers"
+    kind: str  # "diff"; the gate adds "validate", "frozen", "history", "policy", "headers", "images", "waivers"
     title: str  # "v1.3 -> v2.0"
     entries: tuple[Entry, ...]
     failed: bool
@@ -124,11 +124,14 @@ class Metadata:
 
 @dataclass(frozen=True)
 class Report:
-    command: str  # "diff"; later "check", "check-images"
+    command: str  # "diff", "check"; later "check-images"
     schema: str  # the id of the JSON document this report renders as
     sections: tuple[Section, ...]
     metadata: Metadata
     exit_code: int
+    # One closing line in words (the gate's "passed: 0 error, ...; 7 of 8 steps ran"); "" when the section
+    # verdicts say it all, as a diff's do.
+    conclusion: str = ""
     # The ABIs a section names (a diff's sides), for formats that draw layouts; not part of the report's value.
     models: Mapping[str, Abi] = field(default_factory=dict, compare=False, repr=False)
     summary: Summary = field(init=False)

@@ -22,13 +22,12 @@ from typing import Any
 from . import yamlsafe
 from .abiroot import AbiRoot
 from .errors import InputError, InputErrors
+from .findings import Identity
 
 WAIVERS_NAME = "waivers.yaml"
 ANY_ARCH = "*"
 WAIVER_EXPIRED, WAIVER_UNUSED = "WAIVER_EXPIRED", "WAIVER_UNUSED"
 
-# (rule, layout, path, arch): one finding on one architecture.
-Identity = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ class Waiver:
     line: int
 
     def matches(self, ident: Identity) -> bool:
-        rule, layout, path, arch = ident
-        return (rule, layout, path) == (self.rule, self.layout, self.path) and self.arch in (ANY_ARCH, arch)
+        return ((ident.rule, ident.layout, ident.path) == (self.rule, self.layout, self.path)
+                and self.arch in (ANY_ARCH, ident.arch))
 
     def expired(self, today: dt.date) -> bool:
         """A waiver holds through its expiry day."""
@@ -166,5 +165,5 @@ def apply(waivers: tuple[Waiver, ...], findings: list[tuple[Identity, ...]], tod
     return Applied(waived, partly, expired, unused)
 
 
-__all__ = ["ANY_ARCH", "WAIVERS_NAME", "WAIVER_EXPIRED", "WAIVER_UNUSED", "Applied", "Identity", "Waiver", "apply",
+__all__ = ["ANY_ARCH", "WAIVERS_NAME", "WAIVER_EXPIRED", "WAIVER_UNUSED", "Applied", "Waiver", "apply",
            "load_waivers"]

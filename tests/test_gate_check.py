@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import REPO, run_subprocess
-from gatetools import GitAbi, finding_lines, git, line_in, make_repo, step
+from gatetools import GitAbi, finding_lines, git, line_in, make_repo, report, step
 
 # A breaking change every architecture sees: tsc_shift is read as a signed shift.
 SIGNED_SHIFT = ("name: tsc_shift\n        type: s8", "name: tsc_shift\n        type: u8")
@@ -64,16 +65,21 @@ def test_json_output_carries_file_line_and_identity(tmp_path: Path) -> None:
     _break(repo)
     run = repo.check("--format", "json")
     assert run.exit_code == 1, run.output
-    data = json.loads(run.stdout)
-    assert data["schema"] == "pvabi.check/1" and data["exit_code"] == 1 and not data["passed"]
-    [f] = data["findings"]
-    assert (f["rule"], f["layout"], f["path"], f["file"], f["line"]) == (
-        "FIELD_SIGNEDNESS_CHANGED", "vcpu_time_info", "tsc_shift", "abi/layouts/vcpu_time_info.yaml",
-        line_in(repo.layout("vcpu_time_info"), "name: tsc_shift"))
-    assert f["fails"] and f["waivable"] and f["waiver"] is None
-    assert [s["name"] for s in data["steps"]] == ["validate", "frozen", "history", "diff", "policy", "headers",
-                                                  "images", "waivers"]
-    assert data["diff"]["sections"][0]["findings"][0]["rule"] == "FIELD_SIGNEDNESS_CHANGED"
+    data = report(run)  # validated against pvabi/schemas/check.schema.json
+    assert data["schema"] == "pvabi.check/2" and data["exit_code"] == 1 and data["summary"]["failed"]
+    assert [s["step"] for s in data["sections"]] == ["validate", "frozen", "history", "diff", "policy", "headers",
+                                                     "images", "waivers"]
+    [diff] = [s for s in data["sections"] if s["kind"] == "diff"]
+    [f] = diff["findings"]
+    line = line_in(repo.layout("vcpu_time_info"), "name: tsc_shift")
+    assert (f["rule"], f["layout"], f["path"], f["new_loc"]) == (
+        "FIELD_SIGNEDNESS_CHANGED", "vcpu_time_info", "tsc_shift",
+        {"file": "abi/layouts/vcpu_time_info.yaml", "line": line})
+    assert f["identities"][0] == {"rule": "FIELD_SIGNEDNESS_CHANGED", "layout": "vcpu_time_info",
+                                  "path": "tsc_shift", "arch": f["arches"][0]}
+    assert f["fails"] and not f["waived"] and f["waiver"] == ""
+    assert diff["status"] == "failed" and diff["verdict"].startswith("diff: failed: v2.0 -> working: FAILED")
+    assert data["conclusion"].startswith("FAILED: 0 error, 1 breaking")
     assert repo.check("--json").stdout == run.stdout
 
 
@@ -85,18 +91,42 @@ def test_the_output_is_the_same_bytes_every_run(tmp_path: Path) -> None:
     assert first.stdout == second.stdout and first.exit_code == second.exit_code == 1
 
 
-def test_a_removed_field_is_located_where_the_frozen_version_declared_it(tmp_path: Path) -> None:
+def test_a_renamed_into_reserved_field_is_located_on_the_line_the_change_edited(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
-    # flags becomes padding again (the pre-4.7 form): the field is gone from the working layouts
+    # flags becomes padding again (the pre-4.7 form): the annotation goes where a reviewer sees the edit
     repo.edit("abi/layouts/vcpu_time_info.yaml",
               "      - name: flags\n        type: u8\n        offset: 29\n        flags: pvclock_flags\n",
               "      - name: flags_was\n        type: u8\n        offset: 29\n        reserved: any\n")
     run = repo.check()
     assert run.exit_code == 1, run.output
-    frozen = repo.abi / "versions" / "v2.0" / "vcpu_time_info.yaml"
     removed = [x for x in finding_lines(run) if " vcpu_time_info.flags on " in x and "FIELD_REMOVED" in x]
-    assert removed and removed[0].startswith(f"abi/versions/v2.0/vcpu_time_info.yaml:"
-                                             f"{line_in(frozen, 'name: flags')}: FIELD_REMOVED"), run.stdout
+    assert removed and removed[0].startswith(f"abi/layouts/vcpu_time_info.yaml:"
+                                             f"{line_in(repo.layout('vcpu_time_info'), 'name: flags_was')}: "
+                                             "FIELD_REMOVED"), run.stdout
+
+
+def test_a_finding_without_a_location_on_either_side_is_placed_by_its_path() -> None:
+    """``gate.place``: the finding's own locations first, the old side's for a member the new side lacks,
+    and only without either the declaration found by walking the member path."""
+    from pvabi.abiroot import find_root
+    from pvabi.findings import Finding, severities
+    from pvabi.gate import place
+    from pvabi.model import Loc
+    from pvabi.project import load
+
+    root = find_root(REPO)
+    new, old = load(root, "working"), load(root, "v2.0")
+    bare = Finding("FIELD_REMOVED", "vcpu_time_info", "flags", ("x86_32",), "m", severities("breaking", "breaking"))
+    working_line = line_in(REPO / "abi" / "layouts" / "vcpu_time_info.yaml", "name: flags")
+    assert place(bare, new, old) == ("abi/layouts/vcpu_time_info.yaml", working_line)
+    gone = Finding("FIELD_REMOVED", "vcpu_time_info", "flags", ("x86_32",), "m",
+                   severities("breaking", "breaking"), old_loc=Loc("abi/versions/v2.0/vcpu_time_info.yaml", 50))
+    assert place(gone, new, old) == ("abi/versions/v2.0/vcpu_time_info.yaml", 50)
+    assert place(replace(gone, layout="no_such"), new, old) == ("abi/versions/v2.0/vcpu_time_info.yaml", 50)
+    nowhere = replace(bare, path="no_such_member")
+    assert place(nowhere, new, old) == ("abi/layouts/vcpu_time_info.yaml",
+                                        line_in(REPO / "abi" / "layouts" / "vcpu_time_info.yaml",
+                                                "vcpu_time_info:"))
 
 
 def test_new_only_hides_what_the_base_already_had(tmp_path: Path) -> None:
@@ -149,7 +179,7 @@ def test_an_edited_frozen_file_fails_even_without_a_base(tmp_path: Path) -> None
     run = repo.check()
     assert run.exit_code == 1, run.output
     [found] = finding_lines(run)
-    assert found.startswith("abi/versions/v2.0/vcpu_time_info.yaml: FROZEN_HASH_MISMATCH: error, fails the gate "
+    assert found.startswith("abi/versions/v2.0/vcpu_time_info.yaml:1: FROZEN_HASH_MISMATCH: error, fails the gate "
                             "(cannot be waived)")
     assert step(run, "diff").startswith("skipped")
 
@@ -238,7 +268,10 @@ def test_without_headers_the_step_is_skipped_and_said(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     run = repo.check()
     assert step(run, "headers").startswith("skipped  no headers generated by pvabi under include/")
-    assert step(run, "images").startswith("skipped")
+    corpus = len(list((repo.abi / "images").glob("*.bin")))
+    assert corpus and step(run, "images").startswith(f"ok       {corpus} images read ")
+    shutil.rmtree(repo.abi / "images")
+    assert step(repo.check(), "images").startswith("skipped  no image corpus (abi/images has no images")
 
 
 def test_the_shipped_repository_passes_its_own_gate() -> None:
@@ -263,7 +296,6 @@ def test_mode_and_category_override_the_config_as_diff_does(tmp_path: Path) -> N
 def test_the_documented_finding_line_is_what_pvabi_prints(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     _break(repo)
-    [printed] = finding_lines(repo.check())
-    for doc in (REPO / "README.md", REPO / "docs" / "ci.md"):
-        shown = [x for x in doc.read_text().splitlines() if x.startswith("abi/layouts/vcpu_time_info.yaml:")]
-        assert shown == [printed], doc
+    [printed] = [x for x in repo.check("--format", "github").stdout.splitlines() if x.startswith("::error ")]
+    [shown] = [x for x in (REPO / "README.md").read_text().splitlines() if x.startswith("::error ")]
+    assert shown.endswith("%0AFix: ...") and printed.startswith(shown.removesuffix("...")), printed

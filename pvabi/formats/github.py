@@ -25,6 +25,8 @@ def render(report: Report, color: bool = False) -> str:
     for section in report.in_display_order():
         out += [_annotation(e) for e in section.entries if e.shown]
         out.append(section.verdict)
+    if report.conclusion:
+        out.append(report.conclusion)
     return "\n".join(out) + "\n"
 
 

@@ -35,6 +35,8 @@ def to_json(report: Report) -> dict[str, Any]:
                     "violations": report.summary.violations, "waived": report.summary.waived,
                     "counts": dict(report.summary.counts)},
         "sections": [_section(s) for s in report.sections],
+        # only where the report has one, so the documents of commands without one keep their shape
+        **({"conclusion": report.conclusion} if report.conclusion else {}),
     }
 
 

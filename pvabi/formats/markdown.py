@@ -24,6 +24,8 @@ def render(report: Report, color: bool = False, limit: int = LIMIT) -> str:
     sections = report.in_display_order()
     # Verdicts first, so they survive any cut.
     head += ["", *[f"- **{_escape(s.verdict)}**" for s in sections]]
+    if report.conclusion:
+        head += ["", _escape(report.conclusion)]
     rows: list[list[str]] = []
     details: list[list[str]] = []
     for s in sections:

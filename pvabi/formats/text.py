@@ -22,7 +22,7 @@ def render(report: Report, color: bool = False) -> str:
         out.append("")
         out.append(f"== {section.title}")
         shown = [e for e in section.entries if e.shown]
-        if not section.entries:
+        if not section.entries and section.kind == "diff":
             out.append("no changes")
         elif len(shown) < len(section.entries):
             rest = len(section.entries) - len(shown)
@@ -31,6 +31,8 @@ def render(report: Report, color: bool = False) -> str:
         for e in shown:
             out.extend(_block(e, color))
         out.append(_style(section.verdict, "red" if section.failed else "green", color, bold=True))
+    if report.conclusion:
+        out += ["", _style(report.conclusion, "red" if report.failed else "green", color, bold=True)]
     return "\n".join(out) + "\n"
 
 
