@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .abiroot import WORKING, AbiRoot
 from .engine import Layout, Resolver
@@ -46,6 +47,10 @@ from .model import Abi
 from .project import Project
 from .values import EnumValue, FlagsValue
 from .versions import VersionIndex
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .report import Report
 
 SELF = "self"  # an image read under the version it was written with
 
@@ -70,6 +75,7 @@ class CheckResult:
     against: str | None
     images: tuple[Image, ...]
     comparisons: tuple[Comparison, ...] = field(default=())
+    versions: tuple[str, ...] = ()  # every version in order, working last: how reports order readings
 
     @property
     def findings(self) -> list[Finding]:
@@ -192,9 +198,19 @@ def check_images(root: AbiRoot, against: str | None = None, mode: str = "backwar
             reader = versions.layout(versions.names[j], img.layout, img.arch)
             if reader is None:
                 continue
-            read = decode(reader, _reader_bytes(data, img, reader.size))
+            try:
+                read = decode(reader, _reader_bytes(data, img, reader.size))
+            except PvabiError as e:  # the decoder's refusal, never construct's traceback
+                raise InputError(f"does not decode under {versions.names[j]}: {e}", img.shown) from None
             comparisons.append(compare(img, own, read, versions.names[j], d))
-    return CheckResult(mode, transitive, against, corpus, tuple(comparisons))
+    return CheckResult(mode, transitive, against, corpus, tuple(comparisons), tuple(versions.names))
+
+
+def images_report(result: CheckResult, config: Config | None = None) -> Report:
+    """The result as a ``report.Report`` (``imagereport``): what ``check-images`` renders in every format."""
+    from .imagereport import images_report as build
+
+    return build(result, config)
 
 
 def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decoded]:
@@ -238,10 +254,22 @@ def _self_findings(img: Image, own: Decoded) -> tuple[Finding, ...]:
         slot = own.slots[path]
         got = json_value(slot.value)
         if got != want:
-            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, None, img.version, SELF,
+            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, slot, img.version, SELF,
                                   f"{path} was written as {_json_text(want)} (its sidecar says), but the image "
-                                  f"holds {_json_text(got)}", writer_value=_json_text(want)))
+                                  f"holds {_json_text(got)}", writer_value=_typed(want, slot)))
     return tuple(found) + tuple(_rules_on(img, own, own, img.version, SELF))
+
+
+def _typed(want: Any, slot: Slot) -> Any:
+    """A sidecar's expected value (``json_value``'s form) as the decoder's typed value."""
+    if isinstance(want, dict) and "hex" in want:
+        return bytes.fromhex(want["hex"])
+    number = int(want["value"]) if isinstance(want, dict) else int(want)
+    if slot.member.enum is not None:
+        return EnumValue(number, slot.member.enum)
+    if slot.member.flags is not None:
+        return FlagsValue(number, slot.member.flags)
+    return number
 
 
 def _json_text(v: object) -> str:
@@ -412,4 +440,5 @@ def _finding(rule: str, img: Image, read: Decoded, r: Slot, w: Slot | None, read
                    old=_show(writer_value) if writer_value is not None else "",
                    new=_show(reader_value) if reader_value is not None else "",
                    old_range=(w.offset, w.end) if w is not None else None, new_range=(offset, offset + size),
-                   witness=witness, old_version=img.version, new_version=read_under, details=(img.shown,))
+                   witness=witness, old_version=img.version, new_version=read_under, details=(img.shown,),
+                   old_loc=w.member.field.loc if w is not None else None, new_loc=r.member.field.loc)
