@@ -286,7 +286,7 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
     for path, r in read.slots.items():
         if r.kind != VALUE or r.member.field.const is not None or not reads(r, party):
             continue
-        w = written.slots.get(path) or _renamed(r, written)
+        w = written.slots.get(path) or _renamed(r, written, read)
         if w is not None and w.kind == VALUE:
             if not written_by(w, img.writer):
                 continue  # the other party's field: this image says nothing about what that party writes
@@ -298,8 +298,9 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
             continue
         new += 1
         absent = absent_value(r, written)
-        raw = read.data[r.offset:r.end]
-        if absent is None and not any(raw):
+        # A bitfield's own bits, not the bytes it shares with its neighbours
+        zero = int(r.value) == 0 if r.member.bitfield is not None else not any(read.data[r.offset:r.end])
+        if absent is None and zero:
             unchecked += 1  # zero, but nothing declares that zero means absent
         elif absent is None:
             findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
@@ -312,10 +313,14 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
     return Comparison(img, read_under, d, shared, new, unchecked, tuple(findings))
 
 
-def _renamed(r: Slot, written: Decoded) -> Slot | None:
-    """The writer's field at exactly the same bytes, when the reader's has another name (a rename)."""
+def _renamed(r: Slot, written: Decoded, read: Decoded) -> Slot | None:
+    """The writer's field at exactly the same bytes, when the reader's has another name (a rename).
+
+    Only a writer's field the reader no longer has by its name: a union view added at the bytes another
+    view still holds is a new field, which must read as absent, not a rename of that view.
+    """
     return next((w for w in written.slots.values() if w.kind == VALUE and (w.offset, w.size) == (r.offset, r.size)
-                 and w.member.bitfield == r.member.bitfield), None)
+                 and w.member.bitfield == r.member.bitfield and w.path not in read.slots), None)
 
 
 def _left_by(r: Slot, written: Decoded) -> str:
@@ -368,7 +373,8 @@ def absent_value(r: Slot, written: Decoded) -> int | None:
     """
     if r.member.field.absent is not None:
         return int(r.member.field.absent)
-    over = [w for w in written.slots.values() if w.offset < r.end and r.offset < w.end]
+    mine = _bits(r)
+    over = [w for w in written.slots.values() if _overlap(_bits(w), mine)]
     if over and all(w.kind == RESERVED_ZERO for w in over) and _covers(over, r):
         return 0
     if written.layout.definition.zero_filled and not any(w.kind == VALUE for w in over):
@@ -377,8 +383,22 @@ def absent_value(r: Slot, written: Decoded) -> int | None:
 
 
 def _covers(slots: list[Slot], r: Slot) -> bool:
-    have = {b for s in slots for b in range(s.offset, s.end)}
-    return all(b in have for b in range(r.offset, r.end))
+    have = {b for s in slots for b in _bits(s)}
+    return all(b in have for b in _bits(r))
+
+
+def _bits(s: Slot) -> range:
+    """The bits a slot holds, counted from the layout's start in GCC's bitfield order: a bitfield shares its
+    bytes with its neighbours, and only its own bits say whether the writer stored anything there."""
+    bf = s.member.bitfield
+    if bf is None:
+        return range(s.offset * 8, s.end * 8)
+    start = (s.offset - s.member.offset) * 8 + bf.pos  # the record's start, then the bits within it
+    return range(start, start + bf.width)
+
+
+def _overlap(a: range, b: range) -> bool:
+    return a.start < b.stop and b.start < a.stop
 
 
 def reads(slot: Slot, party: str) -> bool:
