@@ -41,7 +41,8 @@ from .abiroot import WORKING, AbiRoot
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
-from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value, written_by
+from .imagecompare import plan, reads
+from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value
 from .images import Image, image_bytes, layout_bytes, load_corpus
 from .model import Abi
 from .project import Project
@@ -279,25 +280,21 @@ def _json_text(v: object) -> str:
 
 
 def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Comparison:
-    """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``)."""
-    findings = list(_rules_on(img, written, read, read_under, d))
-    shared = new = unchecked = 0
-    party = reader_of(img.writer)
-    for path, r in read.slots.items():
-        if r.kind != VALUE or r.member.field.const is not None or not reads(r, party):
-            continue
-        w = written.slots.get(path) or _renamed(r, written, read)
-        if w is not None and w.kind == VALUE:
-            if not written_by(w, img.writer):
-                continue  # the other party's field: this image says nothing about what that party writes
-            shared += 1
-            if not _same(w.value, r.value):
-                findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
-                                         f"{path} was written as {_show(w.value)} under {img.version} and reads "
-                                         f"as {_show(r.value)} under {read_under}"))
-            continue
-        new += 1
-        absent = absent_value(r, written)
+    """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``).
+
+    The fields compared come from ``imagecompare.plan`` (once per pair of layouts); shared values are
+    compared as flat tuples, and only a difference is explained.
+    """
+    p = plan(written, read, img.writer, reader_of(img.writer))
+    findings: list[Finding] = []
+    for path, wpath in p.mismatched(written, read):
+        r, w = read.slots[path], written.slots[wpath]
+        findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
+                                 f"{path} was written as {_show(w.value)} under {img.version} and reads "
+                                 f"as {_show(r.value)} under {read_under}"))
+    unchecked = 0
+    for path, absent in p.new:
+        r = read.slots[path]
         # A bitfield's own bits, not the bytes it shares with its neighbours
         zero = int(r.value) == 0 if r.member.bitfield is not None else not any(read.data[r.offset:r.end])
         if absent is None and zero:
@@ -310,17 +307,11 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
             findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
                                      f"{path} is new in {read_under} and should read as its absent value "
                                      f"{absent}, but reads {_show(r.value)} from {_left_by(r, written)}"))
-    return Comparison(img, read_under, d, shared, new, unchecked, tuple(findings))
-
-
-def _renamed(r: Slot, written: Decoded, read: Decoded) -> Slot | None:
-    """The writer's field at exactly the same bytes, when the reader's has another name (a rename).
-
-    Only a writer's field the reader no longer has by its name: a union view added at the bytes another
-    view still holds is a new field, which must read as absent, not a rename of that view.
-    """
-    return next((w for w in written.slots.values() if w.kind == VALUE and (w.offset, w.size) == (r.offset, r.size)
-                 and w.member.bitfield == r.member.bitfield and w.path not in read.slots), None)
+    if len(findings) > 1:  # in the reader's field order, as a field-by-field walk finds them
+        at = {path: i for i, path in enumerate(read.slots)}
+        findings.sort(key=lambda f: at[f.path])
+    return Comparison(img, read_under, d, len(p.shared), len(p.new), unchecked,
+                      (*_rules_on(img, written, read, read_under, d), *findings))
 
 
 def _left_by(r: Slot, written: Decoded) -> str:
@@ -364,48 +355,6 @@ def _rules_on(img: Image, written: Decoded, read: Decoded, read_under: str, d: s
                                "defines")
 
 
-def absent_value(r: Slot, written: Decoded) -> int | None:
-    """What a field the writer's version lacks must hold: its declared ``absent``, else what the writer left.
-
-    Zero when every one of its bytes was reserved-zero for the writer, or when the
-    writer's top layout declares its memory zero-filled and none of the writer's
-    fields covers those bytes; unknown (None) otherwise.
-    """
-    if r.member.field.absent is not None:
-        return int(r.member.field.absent)
-    mine = _bits(r)
-    over = [w for w in written.slots.values() if _overlap(_bits(w), mine)]
-    if over and all(w.kind == RESERVED_ZERO for w in over) and _covers(over, r):
-        return 0
-    if written.layout.definition.zero_filled and not any(w.kind == VALUE for w in over):
-        return 0
-    return None
-
-
-def _covers(slots: list[Slot], r: Slot) -> bool:
-    have = {b for s in slots for b in _bits(s)}
-    return all(b in have for b in _bits(r))
-
-
-def _bits(s: Slot) -> range:
-    """The bits a slot holds, counted from the layout's start in GCC's bitfield order: a bitfield shares its
-    bytes with its neighbours, and only its own bits say whether the writer stored anything there."""
-    bf = s.member.bitfield
-    if bf is None:
-        return range(s.offset * 8, s.end * 8)
-    start = (s.offset - s.member.offset) * 8 + bf.pos  # the record's start, then the bits within it
-    return range(start, start + bf.width)
-
-
-def _overlap(a: range, b: range) -> bool:
-    return a.start < b.stop and b.start < a.stop
-
-
-def reads(slot: Slot, party: str) -> bool:
-    """Does ``party`` (host or guest) interpret this field? Only its reader can misread it."""
-    return slot.member.field.reader in (party, "both")
-
-
 def _first_nonzero(r: Slot) -> int | None:
     """The offset of the first non-zero byte of a reserved-zero slot."""
     if isinstance(r.value, (bytes, bytearray)):
@@ -418,13 +367,6 @@ def read_byte(r: Slot, at: int) -> str:
     if isinstance(r.value, (bytes, bytearray)):
         return f"{r.value[at - r.offset]:#04x}"
     return f"{int(r.value):#x} (bitfield)"
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal numbers (enum and flag names are the layouts' business: a renamed value reads the same)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return int(a) == int(b)
-    return a == b
 
 
 def _show(v: object) -> str:

@@ -57,6 +57,7 @@ class Decoded:
     data: bytes  # the bytes decoded, as the image holds them (wrong constants included)
     slots: dict[str, Slot]
     consts: tuple[ConstMismatch, ...]
+    decoded: bytes = b""  # the bytes the decoder was given: ``data`` with every constant in its place
 
 
 def decode(layout: Layout, data: bytes) -> Decoded:
@@ -79,7 +80,7 @@ def decode(layout: Layout, data: bytes) -> Decoded:
             patched[c.offset:c.offset + len(expected)] = expected
     values = decode_values(layout, bytes(patched))
     slots = {s.path: s for s in _walk(layout, values, 0, "")}
-    return Decoded(layout, bytes(data), slots, tuple(consts))
+    return Decoded(layout, bytes(data), slots, tuple(consts), bytes(patched))
 
 
 def _walk(layout: Layout, values: dict[str, Any], base: int, prefix: str) -> Iterator[Slot]:

@@ -306,3 +306,10 @@ def test_the_library_report_is_what_the_command_renders(tmp_path: Path, cli) -> 
     readings = [r for s in report.sections for r in s.fact("readings")]
     assert len(readings) == len(result.comparisons)
     assert FORMATS["text"](report, False) == cli("check-images", "--root", abi.parent, "--mode", "backward").stdout
+
+
+def test_the_shipped_index_follows_its_schema() -> None:
+    index = json.loads((SHIPPED_ABI / "images" / "index.json").read_text())
+    assert not schema_errors("images", index)
+    assert len(index["images"]) >= 30
+    assert schema_errors("images", {**index, "images": {"../escape.bin": "0" * 64}})  # a name outside the corpus
