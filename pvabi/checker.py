@@ -28,6 +28,10 @@ not match its image's hash, an unknown version, a constant wrong under the
 image's own version) is an ``InputError``, all of them raised together. An
 image whose bytes no longer hold the values its sidecar records is a finding
 of its reading under its own version.
+
+Which fields a reading compares is worked out once per pair of layouts
+(``imagecompare``); ``images_report`` turns a result into the ``report.Report``
+every output format renders (``imagereport``).
 """
 
 from __future__ import annotations
