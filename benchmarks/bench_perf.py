@@ -159,6 +159,7 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
     images = [old[0].encode(old[0].decode(bytes(rng.getrandbits(8) for _ in range(page.size))))
               for _ in range(16)]
     checks = _check_loops(old, new, images)
+    checks.update(_checker_loops(old[0].layout, new[0].layout, images))
 
     n = 20 if quick else 200
     image_file = image_dir / "vcpu_info.bin"
@@ -192,6 +193,10 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
         Row("check v1.3 -> v2.0 page: pvabi fast path (flat ==)", checks["fast"],
             "check v1.3 -> v2.0 page: hand-written struct", ">= 10,000/s", lambda m, b: 1 / m >= 10_000,
             unit="/s", number=n),
+        Row("check v1.3 -> v2.0 page: pvabi checker's compare (plan, flat ==)", checks["checker"],
+            "check v1.3 -> v2.0 page: hand-written struct", unit="/s", number=n),
+        Row("check v1.3 -> v2.0 page: pvabi checker, image decoded to slots", checks["checker_decode"],
+            "check v1.3 -> v2.0 page: hand-written struct", unit="/s", number=max(1, n // 20)),
         Row("check v1.3 -> v2.0 page: construct", checks["construct"], "check v1.3 -> v2.0 page: hand-written struct",
             unit="/s", number=max(1, n // 20)),
         Row("python -c pass", _process([sys.executable, "-c", "pass"]), "", unit="ms"),
@@ -243,6 +248,32 @@ def _check_loops(old: tuple[FastCodec, ConstructCodec], new: tuple[FastCodec, Co
         return old_ref.parse(image) == new_ref.parse(image)
 
     return {"hand": hand, "fast": fast, "construct": ref}
+
+
+def _checker_loops(old: Layout, new: Layout, images: list[bytes]) -> dict[str, Callable[[], object]]:
+    """The image checker's own inner compare (``imagecompare.Plan.mismatched``) on images decoded once, and
+    the whole per-image cost of ``checker.compare``'s inputs (both decodes into slots) plus the compare."""
+    from pvabi.imagecompare import plan
+    from pvabi.imagedecode import decode
+
+    decoded = [(decode(old, image), decode(new, image)) for image in images]
+    p = plan(decoded[0][0], decoded[0][1], "host", "guest")
+    assert p.pick_written is not None and p.shared  # the flat path is the one measured
+    state = {"i": 0}
+
+    def checker() -> bool:
+        state["i"] = (state["i"] + 1) % len(decoded)
+        written, read = decoded[state["i"]]
+        return not p.mismatched(written, read)
+
+    def checker_decode() -> bool:
+        state["i"] = (state["i"] + 1) % len(images)
+        image = images[state["i"]]
+        written, read = decode(old, image), decode(new, image)
+        return not plan(written, read, "host", "guest").mismatched(written, read)
+
+    assert checker() and checker_decode()
+    return {"checker": checker, "checker_decode": checker_decode}
 
 
 SLICES = 10  # a round of in-process rows is cut into slices that take turns, so load hits all alike

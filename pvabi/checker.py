@@ -28,6 +28,10 @@ not match its image's hash, an unknown version, a constant wrong under the
 image's own version) is an ``InputError``, all of them raised together. An
 image whose bytes no longer hold the values its sidecar records is a finding
 of its reading under its own version.
+
+Which fields a reading compares is worked out once per pair of layouts
+(``imagecompare``); ``images_report`` turns a result into the ``report.Report``
+every output format renders (``imagereport``).
 """
 
 from __future__ import annotations
@@ -35,17 +39,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .abiroot import WORKING, AbiRoot
 from .engine import Layout, Resolver
 from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
-from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value, written_by
+from .imagecompare import plan, reads
+from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value
 from .images import Image, image_bytes, layout_bytes, load_corpus
 from .model import Abi
 from .project import Project
 from .values import EnumValue, FlagsValue
 from .versions import VersionIndex
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .report import Report
 
 SELF = "self"  # an image read under the version it was written with
 
@@ -70,6 +80,7 @@ class CheckResult:
     against: str | None
     images: tuple[Image, ...]
     comparisons: tuple[Comparison, ...] = field(default=())
+    versions: tuple[str, ...] = ()  # every version in order, working last: how reports order readings
 
     @property
     def findings(self) -> list[Finding]:
@@ -192,9 +203,19 @@ def check_images(root: AbiRoot, against: str | None = None, mode: str = "backwar
             reader = versions.layout(versions.names[j], img.layout, img.arch)
             if reader is None:
                 continue
-            read = decode(reader, _reader_bytes(data, img, reader.size))
+            try:
+                read = decode(reader, _reader_bytes(data, img, reader.size))
+            except PvabiError as e:  # the decoder's refusal, never construct's traceback
+                raise InputError(f"does not decode under {versions.names[j]}: {e}", img.shown) from None
             comparisons.append(compare(img, own, read, versions.names[j], d))
-    return CheckResult(mode, transitive, against, corpus, tuple(comparisons))
+    return CheckResult(mode, transitive, against, corpus, tuple(comparisons), tuple(versions.names))
+
+
+def images_report(result: CheckResult, config: Config | None = None) -> Report:
+    """The result as a ``report.Report`` (``imagereport``): what ``check-images`` renders in every format."""
+    from .imagereport import images_report as build
+
+    return build(result, config)
 
 
 def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decoded]:
@@ -238,10 +259,22 @@ def _self_findings(img: Image, own: Decoded) -> tuple[Finding, ...]:
         slot = own.slots[path]
         got = json_value(slot.value)
         if got != want:
-            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, None, img.version, SELF,
+            found.append(_finding("IMAGE_VALUE_CHANGED", img, own, slot, slot, img.version, SELF,
                                   f"{path} was written as {_json_text(want)} (its sidecar says), but the image "
-                                  f"holds {_json_text(got)}", writer_value=_json_text(want)))
+                                  f"holds {_json_text(got)}", writer_value=_typed(want, slot)))
     return tuple(found) + tuple(_rules_on(img, own, own, img.version, SELF))
+
+
+def _typed(want: Any, slot: Slot) -> Any:
+    """A sidecar's expected value (``json_value``'s form) as the decoder's typed value."""
+    if isinstance(want, dict) and "hex" in want:
+        return bytes.fromhex(want["hex"])
+    number = int(want["value"]) if isinstance(want, dict) else int(want)
+    if slot.member.enum is not None:
+        return EnumValue(number, slot.member.enum)
+    if slot.member.flags is not None:
+        return FlagsValue(number, slot.member.flags)
+    return number
 
 
 def _json_text(v: object) -> str:
@@ -251,27 +284,24 @@ def _json_text(v: object) -> str:
 
 
 def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str) -> Comparison:
-    """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``)."""
-    findings = list(_rules_on(img, written, read, read_under, d))
-    shared = new = unchecked = 0
-    party = reader_of(img.writer)
-    for path, r in read.slots.items():
-        if r.kind != VALUE or r.member.field.const is not None or not reads(r, party):
-            continue
-        w = written.slots.get(path) or _renamed(r, written)
-        if w is not None and w.kind == VALUE:
-            if not written_by(w, img.writer):
-                continue  # the other party's field: this image says nothing about what that party writes
-            shared += 1
-            if not _same(w.value, r.value):
-                findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
-                                         f"{path} was written as {_show(w.value)} under {img.version} and reads "
-                                         f"as {_show(r.value)} under {read_under}"))
-            continue
-        new += 1
-        absent = absent_value(r, written)
-        raw = read.data[r.offset:r.end]
-        if absent is None and not any(raw):
+    """``img`` as its writer's version decodes it (``written``) against a reader's decode (``read``).
+
+    The fields compared come from ``imagecompare.plan`` (once per pair of layouts); shared values are
+    compared as flat tuples, and only a difference is explained.
+    """
+    p = plan(written, read, img.writer, reader_of(img.writer))
+    findings: list[Finding] = []
+    for path, wpath in p.mismatched(written, read):
+        r, w = read.slots[path], written.slots[wpath]
+        findings.append(_finding("IMAGE_VALUE_CHANGED", img, read, r, w, read_under, d,
+                                 f"{path} was written as {_show(w.value)} under {img.version} and reads "
+                                 f"as {_show(r.value)} under {read_under}"))
+    unchecked = 0
+    for path, absent in p.new:
+        r = read.slots[path]
+        # A bitfield's own bits, not the bytes it shares with its neighbours
+        zero = int(r.value) == 0 if r.member.bitfield is not None else not any(read.data[r.offset:r.end])
+        if absent is None and zero:
             unchecked += 1  # zero, but nothing declares that zero means absent
         elif absent is None:
             findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
@@ -281,13 +311,11 @@ def compare(img: Image, written: Decoded, read: Decoded, read_under: str, d: str
             findings.append(_finding("IMAGE_NEW_FIELD_NOT_ABSENT", img, read, r, None, read_under, d,
                                      f"{path} is new in {read_under} and should read as its absent value "
                                      f"{absent}, but reads {_show(r.value)} from {_left_by(r, written)}"))
-    return Comparison(img, read_under, d, shared, new, unchecked, tuple(findings))
-
-
-def _renamed(r: Slot, written: Decoded) -> Slot | None:
-    """The writer's field at exactly the same bytes, when the reader's has another name (a rename)."""
-    return next((w for w in written.slots.values() if w.kind == VALUE and (w.offset, w.size) == (r.offset, r.size)
-                 and w.member.bitfield == r.member.bitfield), None)
+    if len(findings) > 1:  # in the reader's field order, as a field-by-field walk finds them
+        at = {path: i for i, path in enumerate(read.slots)}
+        findings.sort(key=lambda f: at[f.path])
+    return Comparison(img, read_under, d, len(p.shared), len(p.new), unchecked,
+                      (*_rules_on(img, written, read, read_under, d), *findings))
 
 
 def _left_by(r: Slot, written: Decoded) -> str:
@@ -331,33 +359,6 @@ def _rules_on(img: Image, written: Decoded, read: Decoded, read_under: str, d: s
                                "defines")
 
 
-def absent_value(r: Slot, written: Decoded) -> int | None:
-    """What a field the writer's version lacks must hold: its declared ``absent``, else what the writer left.
-
-    Zero when every one of its bytes was reserved-zero for the writer, or when the
-    writer's top layout declares its memory zero-filled and none of the writer's
-    fields covers those bytes; unknown (None) otherwise.
-    """
-    if r.member.field.absent is not None:
-        return int(r.member.field.absent)
-    over = [w for w in written.slots.values() if w.offset < r.end and r.offset < w.end]
-    if over and all(w.kind == RESERVED_ZERO for w in over) and _covers(over, r):
-        return 0
-    if written.layout.definition.zero_filled and not any(w.kind == VALUE for w in over):
-        return 0
-    return None
-
-
-def _covers(slots: list[Slot], r: Slot) -> bool:
-    have = {b for s in slots for b in range(s.offset, s.end)}
-    return all(b in have for b in range(r.offset, r.end))
-
-
-def reads(slot: Slot, party: str) -> bool:
-    """Does ``party`` (host or guest) interpret this field? Only its reader can misread it."""
-    return slot.member.field.reader in (party, "both")
-
-
 def _first_nonzero(r: Slot) -> int | None:
     """The offset of the first non-zero byte of a reserved-zero slot."""
     if isinstance(r.value, (bytes, bytearray)):
@@ -370,13 +371,6 @@ def read_byte(r: Slot, at: int) -> str:
     if isinstance(r.value, (bytes, bytearray)):
         return f"{r.value[at - r.offset]:#04x}"
     return f"{int(r.value):#x} (bitfield)"
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal numbers (enum and flag names are the layouts' business: a renamed value reads the same)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return int(a) == int(b)
-    return a == b
 
 
 def _show(v: object) -> str:
@@ -412,4 +406,5 @@ def _finding(rule: str, img: Image, read: Decoded, r: Slot, w: Slot | None, read
                    old=_show(writer_value) if writer_value is not None else "",
                    new=_show(reader_value) if reader_value is not None else "",
                    old_range=(w.offset, w.end) if w is not None else None, new_range=(offset, offset + size),
-                   witness=witness, old_version=img.version, new_version=read_under, details=(img.shown,))
+                   witness=witness, old_version=img.version, new_version=read_under, details=(img.shown,),
+                   old_loc=w.member.field.loc if w is not None else None, new_loc=r.member.field.loc)

@@ -1,20 +1,17 @@
-"""``pvabi check-images`` and ``pvabi fuzz`` output: text in the style of ``pvabi diff``, and JSON.
+"""``pvabi fuzz`` output: the seed, each shrunk failing image as a block, one summary line.
 
-The JSON is ``pvabi.check-images/1``. They render a ``checker.CheckResult`` (or a
-``fuzz.FuzzResult``); when the shared report model lands, these are what moves onto it.
+``pvabi check-images`` renders through the report model (``imagereport``, ``formats``); a fuzz run is
+not a list of findings over versions but a seed, a count and shrunk images, so it keeps this small
+text renderer.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .checker import SELF, CheckResult, Comparison
+from .checker import SELF, Comparison
 from .findings import DIRECTION_TEXT, Finding
-from .formats.common import MODE_TEXT, byte_range
+from .formats.common import byte_range
 from .fuzz import FuzzResult
 from .imagerules import IMAGE_RULES
-
-JSON_SCHEMA = "pvabi.check-images/1"
 
 
 def _read_text(c: Comparison) -> str:
@@ -36,53 +33,6 @@ def _block(c: Comparison, f: Finding) -> list[str]:
     if f.old or f.new:
         lines.append(f"  old/new:  {img.version} {f.old or '(no such field)'} -> {c.read_under} {f.new or '-'}")
     return lines
-
-
-def summary(result: CheckResult) -> str:
-    n, readings = len(result.findings), len(result.comparisons)
-    images = len(result.images)
-    unchecked = sum(c.unchecked for c in result.comparisons)
-    state = "FAILED" if n else "passed"
-    text = (f"check-images: {state}: {n} failure{'s' if n != 1 else ''} in {readings} reading"
-            f"{'s' if readings != 1 else ''} of {images} image{'s' if images != 1 else ''}")
-    if unchecked:
-        text += f"; {unchecked} new field{'s' if unchecked != 1 else ''} without a known absent value not checked"
-    return text
-
-
-def render_text(result: CheckResult) -> str:
-    scope = (f"read under {result.against}" if result.against else
-             "read under every version the mode reaches" if result.transitive else "read under the next version")
-    out = [f"pvabi check-images: mode {MODE_TEXT[result.mode]}; {scope}"]
-    for c in result.comparisons:
-        for f in c.findings:
-            out.extend(_block(c, f))
-    out.append("")
-    out.append(summary(result))
-    return "\n".join(out) + "\n"
-
-
-def _finding_json(c: Comparison, f: Finding) -> dict[str, Any]:
-    w = f.witness
-    assert w is not None and f.new_range is not None
-    return {"rule": f.rule, "title": IMAGE_RULES[f.rule].title, "image": c.image.name, "layout": f.layout,
-            "path": f.path, "arch": c.image.arch, "range": list(f.new_range),
-            "file_offset": c.image.offset + f.new_range[0], "bytes": w.bytes_at.hex(),
-            "written_under": c.image.version, "read_under": c.read_under, "written": f.old or None,
-            "read": f.new or None, "message": f.message}
-
-
-def to_json(result: CheckResult) -> dict[str, Any]:
-    return {
-        "schema": JSON_SCHEMA, "mode": result.mode, "transitive": result.transitive, "against": result.against,
-        "readings": [{"image": c.image.name, "layout": c.image.layout, "arch": c.image.arch,
-                      "writer": c.image.writer, "written_under": c.image.version, "read_under": c.read_under,
-                      "direction": c.direction, "compared": c.compared, "new_fields": c.new_fields,
-                      "unchecked": c.unchecked, "findings": [_finding_json(c, f) for f in c.findings]}
-                     for c in result.comparisons],
-        "failures": len(result.findings),
-        "exit_code": result.exit_code,
-    }
 
 
 def render_fuzz(result: FuzzResult, command: str) -> str:

@@ -726,7 +726,8 @@ def images_add(image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The 
 
 
 @app.command(name="check-images", epilog="Example: pvabi check-images --mode full\n\n"
-                                         "More: pvabi check-images --against working --json")
+                                         "More: pvabi check-images --against working --format json\n\n"
+                                         "pvabi check-images --format sarif:images.sarif --format text")
 @handles_errors
 def check_images_cmd(against: Annotated[str | None, typer.Option("--against", metavar="VERSION", help="Read every "
                                         "image under this version only (a frozen version or working).")] = None,
@@ -734,25 +735,40 @@ def check_images_cmd(against: Annotated[str | None, typer.Option("--against", me
                      transitive: Annotated[bool | None, typer.Option("--transitive/--no-transitive", help="Read "
                                            "each image under every version the mode reaches, not only the "
                                            "next. Default: from abi/pvabi.yaml.")] = None,
-                     json_: JsonOpt = False, root: RootArg = None) -> None:
+                     format_: FormatOpt = None,
+                     json_: Annotated[bool, typer.Option("--json", metavar="", help="Shorthand for --format json.")]
+                     = False,
+                     color: Annotated[bool | None, typer.Option("--color/--no-color", metavar="", help="Colour the "
+                                      "text format. Default: on a terminal, unless NO_COLOR is set.")] = None,
+                     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only the verdict line "
+                                      "of each pair of versions.")] = False,
+                     root: RootArg = None) -> None:
     """Read every image of abi/images/ under the versions the mode requires: shared fields must decode to the
     values their writer stored, new fields to their absent value, reserved-zero bytes to zero, constants and
     enums to known values. Exit 1 on a failure."""
     from .abiroot import find_root
-    from .checker import check_images
-    from .checker_output import render_text as render_check
-    from .checker_output import to_json as check_json
+    from .checker import check_images, images_report
     from .config import defaults_note, load_config
+    from .formats import FORMATS, parse_targets, write_report
 
+    targets = parse_targets([*(format_ or ([] if json_ else ["text"])), *(["json"] if json_ else [])])
     r = find_root(root)
     cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
     _say_defaults(defaults_note(cfg))
     result = check_images(r, against, (mode or cfg.mode).lower(), cfg.transitive if transitive is None else transitive)
-    if json_:
-        _emit_json(check_json(result))
-    else:
-        typer.echo(render_check(result), nl=False)
-    raise typer.Exit(result.exit_code)
+    report = images_report(result, cfg)
+    for target in targets:
+        if target.file is not None:
+            write_report(report, target)
+    to_stdout = next((t.format for t in targets if t.file is None), None)
+    if to_stdout == "text" and quiet:
+        for section in report.in_display_order():
+            typer.echo(section.verdict)
+    elif to_stdout is not None:
+        use_color = sys.stdout.isatty() and "NO_COLOR" not in os.environ if color is None else color
+        use_color = use_color and to_stdout == "text"
+        typer.echo(FORMATS[to_stdout](report, use_color), nl=False, color=use_color)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command(epilog="Example: pvabi fuzz v1.3 v2.0\n\nMore: pvabi fuzz v2.0 working --count 500 --jobs 2 --seed 7")

@@ -1,9 +1,10 @@
 """One image decoded into slots: every field and reserved region at its dotted path, with its bytes.
 
-This is the image checker's only contact with the decoder (``codec.ConstructCodec``
-and the engine's layouts). When the shared decoder lands, ``decode`` and
-``_walk`` are the two functions to switch over; nothing else in
-``checker``/``images`` looks inside decoded values.
+This is the image checker's only contact with the decoder: the typed values come
+from ``decoder.decode`` (construct underneath; a refusal is a ``DecodeError``
+naming path and offset, never construct's own exception), the constants from
+``slots``; ``_walk`` only splits the typed values into one slot per element.
+Nothing else in ``checker``/``images`` looks inside decoded values.
 
 A slot is one scalar (an array of scalars gives one slot per element, so a
 difference is located to the element and its bytes), one char array, one
@@ -17,9 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .codec import ConstructCodec
+from .decoder import decode as decode_values
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
-from .slots import const_bytes
+from .slots import Role, const_bytes
+from .slots import slots as layout_slots
 from .values import EnumValue, FlagsValue
 
 VALUE, RESERVED_ZERO, RESERVED_ANY = "value", "reserved-zero", "reserved-any"
@@ -55,6 +57,7 @@ class Decoded:
     data: bytes  # the bytes decoded, as the image holds them (wrong constants included)
     slots: dict[str, Slot]
     consts: tuple[ConstMismatch, ...]
+    decoded: bytes = b""  # the bytes the decoder was given: ``data`` with every constant in its place
 
 
 def decode(layout: Layout, data: bytes) -> Decoded:
@@ -67,38 +70,17 @@ def decode(layout: Layout, data: bytes) -> Decoded:
     """
     consts: list[ConstMismatch] = []
     patched = bytearray(data)
-    for path, offset, size, m in _const_members(layout, 0, ""):
-        expected = const_bytes(m)
+    for c in layout_slots(layout):
+        expected = const_bytes(c.member) if c.role is Role.CONSTANT and c.member is not None else None
         if expected is None:
             continue
-        found = bytes(patched[offset:offset + size])
+        found = bytes(patched[c.offset:c.offset + len(expected)])
         if found != expected:
-            consts.append(ConstMismatch(path, offset, found, expected))
-            patched[offset:offset + size] = expected
-    values = ConstructCodec(layout).parse(bytes(patched))
+            consts.append(ConstMismatch(c.path, c.offset, found, expected))
+            patched[c.offset:c.offset + len(expected)] = expected
+    values = decode_values(layout, bytes(patched))
     slots = {s.path: s for s in _walk(layout, values, 0, "")}
-    return Decoded(layout, bytes(data), slots, tuple(consts))
-
-
-def _const_members(layout: Layout, base: int, prefix: str) -> Iterator[tuple[str, int, int, Member]]:
-    for m in layout.members:
-        path = prefix + m.name
-        if m.field.const is not None:
-            yield path, base + m.offset, m.rtype.size, m
-        elif isinstance(m.rtype, RecordType):
-            yield from _const_members(m.rtype.layout, base + m.offset, path + ".")
-        elif isinstance(m.rtype, ArrayType) and isinstance(m.rtype.leaf, RecordType):
-            elem = m.rtype.elem
-            for i in range(m.rtype.count):
-                yield from _records_in(elem, base + m.offset + i * elem.size, f"{path}[{i}]")
-
-
-def _records_in(t: RType, base: int, path: str) -> Iterator[tuple[str, int, int, Member]]:
-    if isinstance(t, RecordType):
-        yield from _const_members(t.layout, base, path + ".")
-    elif isinstance(t, ArrayType):
-        for i in range(t.count):
-            yield from _records_in(t.elem, base + i * t.elem.size, f"{path}[{i}]")
+    return Decoded(layout, bytes(data), slots, tuple(consts), bytes(patched))
 
 
 def _walk(layout: Layout, values: dict[str, Any], base: int, prefix: str) -> Iterator[Slot]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHIPPED_ABI, Run
+from jsonschemas import schema_errors
 
 from pvabi.abiroot import find_root
 from pvabi.checker import SELF, check_images, direction, targets
@@ -70,13 +71,18 @@ def test_a_flipped_shared_field_fails_naming_the_field_and_offset(tmp_path: Path
     _reseal(abi, name, bytes(data))
     run = cli("check-images", "--root", tmp_path, "--no-transitive")
     assert run.exit_code == 1, run.output
-    assert "FAILED  IMAGE_VALUE_CHANGED" in run.stdout
-    assert f"image:    abi/images/{name} (written by the host under v1.0)" in run.stdout
+    assert "BREAKING (fails the check)  IMAGE_VALUE_CHANGED  A shared field reads differently" in run.stdout
+    assert f"  image:    abi/images/{name}\n" in run.stdout
     assert "where:    shared_info_page.info.wc_sec on x86_64; bytes [3076, 3080)" in run.stdout
+    # the field's YAML line in v1.0 (the version the image was written and read under)
+    assert "  defined:  abi/versions/v1.0/shared_info.yaml:" in run.stdout
     wc_sec = 1764720000
-    assert f"v1.0 {wc_sec} ({wc_sec:#x}) -> v1.0 {wc_sec ^ 0x1000} ({wc_sec ^ 0x1000:#x})" in run.stdout
-    assert run.stdout.rstrip().endswith("check-images: FAILED: 1 failure in 57 readings of 30 images; "
-                                        "6 new fields without a known absent value not checked")
+    assert f"old/new:  {wc_sec} ({wc_sec:#x}) -> {wc_sec ^ 0x1000} ({wc_sec ^ 0x1000:#x})" in run.stdout
+    assert "  bytes:    806d2f69\n" in run.stdout  # little-endian 0x692f6d80, as the file holds it
+    assert "\nv1.0 (read under their own version): FAILED: 1 failure in 6 images;" in run.stdout
+    # every other pair of versions passes, each with its own verdict line
+    verdicts = [line for line in run.stdout.splitlines() if ": passed: " in line or ": FAILED: " in line]
+    assert len(verdicts) == run.stdout.count("\n== ") and sum(": FAILED: " in v for v in verdicts) == 1
 
 
 def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, cli) -> None:
@@ -89,16 +95,24 @@ def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, 
     run = cli("check-images", "--root", tmp_path, "--against", "working", "--mode", "full", "--json")
     assert run.exit_code == 1, run.output
     doc = json.loads(run.stdout)
-    assert doc["schema"] == "pvabi.check-images/1"
-    found = [f for r in doc["readings"] for f in r["findings"]]
+    assert doc["schema"] == "pvabi.check-images/2" and doc["command"] == "check-images"
+    assert not schema_errors("check-images", doc)
+    found = [(s, f) for s in doc["sections"] for f in s["findings"]]
     # Every host-written ROM of every frozen version reads virtual_top 0xfc000000 as a negative number.
-    assert {f["image"] for f in found} == {f"vrom_header-x86_32-{v}-host.bin"
-                                           for v in ("v1.0", "v1.1", "v1.2", "v1.3", "v2.0")}
-    f = found[0]
-    assert (f["rule"], f["path"], f["arch"], f["range"], f["bytes"]) == (
-        "IMAGE_VALUE_CHANGED", "virtual_top", "x86_32", [16, 20], "0000 00fc".replace(" ", ""))
-    assert f["read_under"] == "working" and f["written"].startswith("4227858432")
-    assert f["read"].startswith("-67108864")
+    assert {f["facts"]["image"] for _, f in found} == {f"abi/images/vrom_header-x86_32-{v}-host.bin"
+                                                      for v in ("v1.0", "v1.1", "v1.2", "v1.3", "v2.0")}
+    assert {s["title"] for s, _ in found} == {f"{v} -> working" for v in ("v1.0", "v1.1", "v1.2", "v1.3", "v2.0")}
+    section, f = found[0]
+    assert (f["rule"], f["path"], f["arches"], f["new_range"]) == ("IMAGE_VALUE_CHANGED", "virtual_top", ["x86_32"],
+                                                                   [16, 20])
+    assert f["facts"] == {"image": "abi/images/vrom_header-x86_32-v1.0-host.bin", "range": [16, 20],
+                          "file_offset": 16, "bytes": "000000fc", "written": 4227858432, "read": -67108864}
+    assert section["read_under"] == f["witness"]["read_under"] == "working" and f["witness"]["direction"] == "forward"
+    # the field as the writer's frozen version defines it, and as the reader's (working) layout does
+    assert f["old_loc"]["file"] == "abi/versions/v1.0/vmi_rom.yaml"
+    assert f["new_loc"]["file"] == "abi/layouts/vmi_rom.yaml"
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t == "      - name: virtual_top")
+    assert f["new_loc"]["line"] == line
 
 
 def test_a_new_field_not_absent_and_reserved_bytes_not_zero(tmp_path: Path) -> None:
@@ -205,13 +219,8 @@ def test_every_rule_is_documented() -> None:
 
 
 def test_json_output_follows_its_schema(tmp_path: Path, cli) -> None:
-    import jsonschema
-
-    from pvabi.project_init import schema_path
-
-    validator = jsonschema.Draft202012Validator(json.loads(schema_path("check-images").read_text()))
     clean = cli("check-images", "--root", SHIPPED_ABI, "--mode", "full", "--json")
-    validator.validate(json.loads(clean.stdout))
+    assert not schema_errors("check-images", json.loads(clean.stdout))
     abi = _copy(tmp_path)
     name = "vrom_header-x86_32-v1.0-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
@@ -220,10 +229,14 @@ def test_json_output_follows_its_schema(tmp_path: Path, cli) -> None:
     _reseal(abi, name, bytes(data))
     failing = cli("check-images", "--root", tmp_path, "--json")
     doc = json.loads(failing.stdout)
-    validator.validate(doc)
-    assert failing.exit_code == doc["exit_code"] == 1 and doc["failures"] == 1
-    f = next(f for r in doc["readings"] for f in r["findings"])
-    assert (f["path"], f["range"], f["file_offset"], f["bytes"]) == ("rom_length", [2, 3], 2, "df")
+    assert not schema_errors("check-images", doc)
+    assert failing.exit_code == doc["exit_code"] == 1 and doc["summary"]["violations"] == 1
+    f = next(f for s in doc["sections"] for f in s["findings"])
+    assert (f["path"], f["facts"]["range"], f["facts"]["file_offset"], f["facts"]["bytes"]) == (
+        "rom_length", [2, 3], 2, "df")
+    assert f["category"] is None and f["fails"] and f["fix"] == IMAGE_RULES["IMAGE_VALUE_CHANGED"].fix
+    # the sidecar's value (what the writer stored) and the damaged byte, both typed
+    assert (f["facts"]["written"], f["facts"]["read"]) == (0xDF ^ 0xFF, 0xDF)
 
 
 def test_array_elements_are_located_to_their_own_bytes() -> None:
@@ -236,3 +249,67 @@ def test_array_elements_are_located_to_their_own_bytes() -> None:
     # gcc: offsetof(struct shared_info, evtchn_pending) == 2048 on x86_64, 8-byte elements (include/pvabi/)
     assert (slots["info.evtchn_pending[3]"].offset, slots["info.evtchn_pending[3]"].size) == (2048 + 24, 8)
     assert (slots["info.vcpu_info[2].time.version"].offset, slots["info.vcpu_info[2].time.version"].size) == (160, 4)
+
+
+def _broken_rom(tmp_path: Path) -> Path:
+    abi = _copy(tmp_path)
+    name = "vrom_header-x86_32-v1.0-host.bin"
+    data = bytearray((abi / "images" / name).read_bytes())
+    data[2] ^= 0xFF  # rom_length, which the sidecar records
+    _reseal(abi, name, bytes(data))
+    return abi
+
+
+def test_every_format_renders_the_report_and_files_match_stdout(tmp_path: Path, cli) -> None:
+    from pvabi.formats import FORMATS
+
+    abi = _broken_rom(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    files = [f"{name}:{out / name}" for name in FORMATS if name != "text"]
+    run = cli("check-images", "--root", abi.parent, *[a for f in files for a in ("--format", f)], "--format", "text")
+    assert run.exit_code == 1, run.output
+    assert "IMAGE_VALUE_CHANGED" in run.stdout
+    for name in FORMATS:
+        if name == "text":
+            continue
+        written = (out / name).read_text()
+        alone = cli("check-images", "--root", abi.parent, "--format", name)
+        assert alone.exit_code == 1 and alone.stdout == written, name  # same input, same bytes, either way
+        assert "IMAGE_VALUE_CHANGED" in written and "rom_length" in written, name
+    assert json.loads((out / "json").read_text())["schema"] == "pvabi.check-images/2"
+    assert "--json" in cli("check-images", "--help").stdout
+    assert cli("check-images", "--root", abi.parent, "--json").stdout == (out / "json").read_text()
+
+
+def test_bad_format_targets_are_one_line(cli) -> None:
+    assert "unknown format 'yaml'" in _bad(cli("check-images", "--root", SHIPPED_ABI, "--format", "yaml"))
+    assert "more than one format to stdout" in _bad(cli("check-images", "--root", SHIPPED_ABI, "--format",
+                                                        "text", "--json"))
+
+
+def test_the_library_report_is_what_the_command_renders(tmp_path: Path, cli) -> None:
+    from pvabi.checker import images_report
+    from pvabi.config import load_config
+    from pvabi.formats import FORMATS
+
+    abi = _broken_rom(tmp_path)
+    cfg = load_config(abi)
+    result = check_images(find_root(abi), mode="backward", transitive=cfg.transitive)
+    report = images_report(result, cfg)
+    assert report.exit_code == 1 and report.failed and report.summary.violations == 1
+    failing = [s for s in report.sections if s.failed]
+    assert [s.title for s in failing] == ["v1.0 (read under their own version)"]
+    (e,) = failing[0].entries
+    assert e.fails and e.violation and e.info.id == "IMAGE_VALUE_CHANGED" and e.finding.new_loc is not None
+    # one section per pair of versions, each reading of the result in exactly one of them
+    readings = [r for s in report.sections for r in s.fact("readings")]
+    assert len(readings) == len(result.comparisons)
+    assert FORMATS["text"](report, False) == cli("check-images", "--root", abi.parent, "--mode", "backward").stdout
+
+
+def test_the_shipped_index_follows_its_schema() -> None:
+    index = json.loads((SHIPPED_ABI / "images" / "index.json").read_text())
+    assert not schema_errors("images", index)
+    assert len(index["images"]) >= 30
+    assert schema_errors("images", {**index, "images": {"../escape.bin": "0" * 64}})  # a name outside the corpus
