@@ -3,11 +3,13 @@ and nothing but an exact match of bytes, schema and pvabi is ever used."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import SHIPPED_ABI
+from jsonschemas import schema_errors
 
 from pvabi import doccache, loader
 from pvabi.project import Project
@@ -40,6 +42,8 @@ def test_a_cached_load_is_the_same_model(cache_dir: Path, monkeypatch: pytest.Mo
     first = loader.load_abi(V20, "v2.0", cached=True)
     files = len(list(V20.glob("*.yaml")))
     assert len(checks) == files and len(list((cache_dir / "docs").glob("*.json"))) == files
+    for entry in (cache_dir / "docs").glob("*.json"):
+        assert not schema_errors("doc-cache", json.loads(entry.read_text()))
     second = loader.load_abi(V20, "v2.0", cached=True)
     assert len(checks) == files  # the second load validated nothing: every document came from the cache
     assert fresh.types == first.types == second.types and fresh.files == second.files
