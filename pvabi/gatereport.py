@@ -85,7 +85,8 @@ def check_report(result: CheckResult) -> Report:
     p = result.policy
     meta = Metadata(result.ruleset, p.mode, p.category, result.transitive, __version__,
                     result.diff.asked if result.diff is not None else None)
-    return Report("check", SCHEMA, tuple(sections), meta, result.exit_code, conclusion=summary_line(result))
+    return Report("check", SCHEMA, tuple(sections), meta, result.exit_code, conclusion=summary_line(result),
+                  models=result.diff.models if result.diff is not None else {})
 
 
 def _step_line(step: Step) -> str:

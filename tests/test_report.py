@@ -247,6 +247,14 @@ def test_bad_format_specs(cli: Cli, tmp_path: Path, specs: list[str], message: s
 
 
 def test_unwritable_format_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
-    target = tmp_path / "missing" / "r.json"
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / "a-file" / "r.json"  # its directory cannot be made: a file is in the way
     run = cli("diff", "v1.3", "v2.0", "--no-transitive", "--root", SHIPPED_ABI, "--format", f"json:{target}")
-    assert_one_bad_input(run, str(target), None, "cannot write the json report: No such file or directory")
+    assert_one_bad_input(run, str(target), None, "cannot write the json report: File exists")
+
+
+def test_a_format_file_gets_its_directory(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "ci" / "r.json"  # as a CI job writes its first report
+    run = cli("diff", "v1.3", "v2.0", "--no-transitive", "--root", SHIPPED_ABI, "--format", f"json:{target}")
+    assert run.exit_code == 0, run.output
+    assert target.read_text().startswith("{")

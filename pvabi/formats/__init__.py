@@ -67,6 +67,7 @@ def write_report(report: Report, target: Target) -> None:
 
     assert target.file is not None
     try:
+        target.file.parent.mkdir(parents=True, exist_ok=True)  # `--format junit:reports/pvabi.xml` in a fresh CI
         write_atomic(target.file, FORMATS[target.format](report, False).encode("utf-8"))
     except OSError as e:
         raise InputError(f"cannot write the {target.format} report: {e.strerror}", str(target.file)) from None
