@@ -24,6 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import Project
 
 
+def _argument_type_column(self: Any, ctx: Any) -> str | None:
+    return None
+
+
+# typer prints an argument's Python type (<str>) beside its metavar, in plain help too (through
+# display_type_rich); the metavar (LAYOUT, FILE) already says what the value is, so it is dropped.
+if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = _argument_type_column  # type: ignore[method-assign]
+
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 # Plain help (rich_markup_mode=None): typer's rich formatting imports rich, markdown-it and pygments, a third
