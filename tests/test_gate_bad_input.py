@@ -92,7 +92,7 @@ def test_a_layout_that_does_not_load_is_bad_input_with_its_line(tmp_path: Path) 
 def test_unknown_format_and_bad_today(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r")
     assert _one_error(repo.check("--format", "pdf")) == ("error: unknown format 'pdf' in --format 'pdf' (known: "
-                                                         "text, json, markdown, github, junit, sarif, gitlab)")
+                                                         "text, json, markdown, github, junit, sarif, gitlab, html)")
     assert _one_error(repo.check("--today", "tomorrow")) == ("error: --today takes a day written YYYY-MM-DD, not "
                                                              "'tomorrow'")
     assert _one_error(repo.check("--mode", "sideways")).startswith("error: unknown mode 'sideways'")
