@@ -31,7 +31,7 @@ def _argument_type_column(self: Any, ctx: Any) -> str | None:
 # typer prints an argument's Python type (<str>) beside its metavar, in plain help too (through
 # display_type_rich); the metavar (LAYOUT, FILE) already says what the value is, so it is dropped.
 if hasattr(typer.core, "TyperArgument") and hasattr(typer.core.TyperArgument, "display_type_rich"):
-    typer.core.TyperArgument.display_type_rich = _argument_type_column  # type: ignore[method-assign]
+    setattr(typer.core.TyperArgument, "display_type_rich", _argument_type_column)  # noqa: B010 (typer versions type it differently)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

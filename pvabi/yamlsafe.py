@@ -21,17 +21,20 @@ is refused: YAML 1.2 reads it as ten and C as eight.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from . import schemacheck
 from .errors import InputError
 
 MAX_FILE_BYTES = 1 << 20
@@ -419,7 +422,7 @@ def schema_error_path(err: Any) -> tuple[Any, ...]:
     return path
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
     """JSON Schema ``pattern`` with ECMA-262 anchors: ``$`` is the end of the string.
 
     Python's ``$`` also matches before a final newline, so ``"name\\n"`` would pass
@@ -427,13 +430,44 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
     """
     if not validator.is_type(instance, "string"):
         return
-    anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
-    if not re.search(anchored, instance):
+    if not schemacheck.ecma_pattern(pattern).search(instance):
+        import jsonschema
+
         yield jsonschema.ValidationError(f"{excerpt(instance)} does not match {pattern!r}")
 
 
-StrictValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, {"pattern": _pattern})
+@cache
+def _strict_class() -> Any:
+    import jsonschema  # 115 ms: paid only to explain a document the fast check refused
+
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
+def strict_validator(schema: dict[str, Any]) -> Any:
+    """A jsonschema Draft 2020-12 validator of ``schema`` whose ``pattern`` reads ``$`` as ECMA-262 does."""
+    return _strict_class()(schema)
+
+
+@cache
+def _schema(name: str) -> dict[str, Any]:
+    return dict(json.loads(resources.files("pvabi").joinpath("schemas", name).read_text("utf-8")))
+
+
+def schema_violations(name: str, data: Any) -> list[Any]:
+    """jsonschema's errors for ``data`` against ``pvabi/schemas/<name>``, in jsonschema's order.
+
+    The compiled check (``schemacheck``) answers first; jsonschema runs only when it says no,
+    so a valid document costs neither jsonschema's import nor its validation.
+    """
+    if schemacheck.checker(name)(data):
+        return []
+    return list(_strict_validator_of(name).iter_errors(data))
+
+
+@cache
+def _strict_validator_of(name: str) -> Any:
+    return strict_validator(_schema(name))
 
 
 def schema_message(err: Any) -> str:
