@@ -1,16 +1,20 @@
-"""A cache of validated layout documents, for frozen versions: their files never change, so parse once.
+"""A cache of validated layout documents, keyed by their bytes: a file that did not change parses once.
 
-Reading a frozen version's files costs YAML parsing and, mostly, JSON Schema
-validation (about 60 ms a file in pure Python). A frozen file's bytes are locked
-by the hash recorded in abi/versions/index.json, which ``Project.load`` verifies
-before loading; the cache is keyed by the SHA-256 of those bytes together with
-this pvabi's version and the layout schema's text, so a changed file, schema or
-pvabi never meets an old entry. An entry is plain JSON (the document's data and
-the line of every value), read back only when its recorded key matches: nothing
-in it is executed, a damaged entry is a miss, and the directory is safe to
-delete at any time. It lives outside the repository (``$PVABI_CACHE_DIR``, else
+Reading a layout file costs YAML parsing and the schema check, several times
+what rebuilding the model from the parsed document costs. The cache is
+content-addressed: an entry's key is the SHA-256 of the file's exact bytes
+together with this pvabi's version and the layout schema's text, so a changed
+file, schema or pvabi never meets an old entry, and a hit gives precisely what
+parsing and validating those bytes would give. That holds for an edited working
+file (it misses) as much as for a frozen one (whose hash ``Project.load``
+verifies first). An entry is plain JSON (the document's data and the line of
+every value), read back only when its recorded key matches: nothing in it is
+executed, a damaged entry is a miss, and the directory is safe to delete at any
+time. It lives outside the repository (``$PVABI_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/pvabi``, else ``~/.cache/pvabi``), so git never sees it;
-``PVABI_CACHE_DIR=off`` turns it off. Rules, layout engine and model building
+``PVABI_CACHE_DIR=off`` turns it off. Only documents that passed are stored,
+and the oldest entries go once there are more than ``MAX_ENTRIES``, since every
+saved edit of a working file adds one. Rules, layout engine and model building
 still run on every load: only the reading and the schema check are skipped.
 """
 
@@ -27,6 +31,8 @@ from typing import Any
 from .yamlsafe import Document
 
 ENTRY_SCHEMA = "pvabi.doc-cache/1"
+MAX_ENTRIES = 2000   # a few times the files of a long history; each entry is the size of its YAML or so
+KEEP_ENTRIES = 1500  # pruning goes down to this many, so it runs once per several hundred misses
 
 
 def directory() -> Path | None:
@@ -80,8 +86,19 @@ def put(content: bytes, doc: Document) -> None:
     try:
         (where / "docs").mkdir(parents=True, exist_ok=True)
         write_atomic(where / "docs" / f"{k}.json", json.dumps(entry, separators=(",", ":")).encode())
+        _prune(where / "docs")
     except OSError:
         pass
+
+
+def _prune(docs: Path) -> None:
+    """Drop the oldest entries once there are more than MAX_ENTRIES (a miss costs only a re-parse)."""
+    entries = list(docs.glob("*.json"))
+    if len(entries) <= MAX_ENTRIES:
+        return
+    by_age = sorted(entries, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    for old in by_age[:len(entries) - KEEP_ENTRIES]:
+        old.unlink(missing_ok=True)
 
 
 __all__ = ["directory", "get", "key", "put"]

@@ -92,8 +92,8 @@ def load_abi(layouts_dir: Path, name: str = "working", display_root: Path | None
              cached: bool = False) -> Abi:
     """Load and check every ``*.yaml`` in ``layouts_dir``; raise InputErrors listing all problems.
 
-    ``cached``: the files are a frozen version's, whose bytes are hash-locked, so documents that passed
-    the schema before are taken from ``doccache`` instead of being parsed and validated again.
+    ``cached``: documents whose exact bytes passed the schema before are taken from ``doccache``
+    instead of being parsed and validated again (``Project`` always asks; a library call opts in).
     """
     abi, errors = load_abi_collect(layouts_dir, name, display_root, cached)
     if errors:
