@@ -163,3 +163,20 @@ def test_starting_pvabi_imports_no_heavy_library(argv: list[str]) -> None:
     assert run.stdout.splitlines()[-1] == "[]"
     if "--help" in argv:
         assert "Usage: pvabi" in run.stdout
+
+
+# Commands that read a valid ABI run on the schema closures (schemacheck) and the struct fast path: jsonschema
+# is for explaining a bad file, construct for the reference codec, deepdiff for the diff's safety net.
+@pytest.mark.parametrize("argv", [["validate"], ["show", "shared_info_page"], ["show", "vcpu_info", "--json"],
+                                  ["decode", "shared_info_page", "abi/images/shared_info_page-x86_64-v2.0-guest.bin"]])
+def test_commands_on_a_valid_abi_import_no_validator_or_reference_codec(argv: list[str]) -> None:
+    code = ("import sys\n"
+            f"sys.argv = ['pvabi', *{argv!r}]\n"
+            "from pvabi.cli import main\n"
+            "try:\n"
+            "    main()\n"
+            "except SystemExit as e:\n"
+            "    code = e.code\n"
+            f"print(sorted(m for m in ('construct', 'jsonschema', 'deepdiff', 'rich') if m in sys.modules), code)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.stdout.splitlines()[-1] in ("[] 0", "[] None"), run.stdout[-500:] + run.stderr
