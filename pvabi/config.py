@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import yamlsafe
+from . import doccache, yamlsafe
 from .errors import InputError, InputErrors
 from .ruleset import RULESET_VERSION
 
@@ -42,11 +42,14 @@ def load_config(abi_dir: Path, display: str | None = None) -> Config:
     if not path.exists():
         return Config()
     name = display or str(path)
-    doc = yamlsafe.load_file(path, name)
-    errors = [InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)),
-                         ".".join(str(p) for p in err.absolute_path) or None)
-              for err in sorted(yamlsafe.schema_violations(CONFIG_SCHEMA, doc.data),
-                                 key=lambda e: list(e.absolute_path))]
+
+    def schema_errors(doc: yamlsafe.Document) -> list[InputError]:
+        return [InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)),
+                           ".".join(str(p) for p in err.absolute_path) or None)
+                for err in sorted(yamlsafe.schema_violations(CONFIG_SCHEMA, doc.data),
+                                  key=lambda e: list(e.absolute_path))]
+
+    doc, errors = doccache.load_checked(path, name, CONFIG_SCHEMA, schema_errors)  # every command reads it
     if errors:
         raise InputErrors(errors)
     data = doc.data

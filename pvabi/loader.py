@@ -34,8 +34,6 @@ from .model import (
 from .yamlsafe import (
     Document,
     load_file,
-    load_text,
-    read_regular,
     schema_error_path,
     schema_message,
     schema_violations,
@@ -158,18 +156,7 @@ def _read(path: Path, shown: str, cached: bool) -> tuple[Document, list[InputErr
         return doc, _schema_errors(doc)
     from . import doccache
 
-    content = read_regular(path, shown)
-    remembered = doccache.get(content, shown)
-    if remembered is not None:
-        return remembered, []
-    try:
-        doc = load_text(content.decode("utf-8"), shown)
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", shown) from None
-    problems = _schema_errors(doc)
-    if not problems:
-        doccache.put(content, doc)
-    return doc, problems
+    return doccache.load_checked(path, shown, LAYOUT_SCHEMA, _schema_errors)
 
 
 def _unknown_types(invalid: list[Document], valid: list[Document]) -> list[InputError]:

@@ -88,7 +88,7 @@ def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_key_covers_the_schema_and_version(monkeypatch: pytest.MonkeyPatch) -> None:
     content = (V20 / "vcpu_time_info.yaml").read_bytes()
     before = doccache.key(content)
-    monkeypatch.setattr(doccache, "_salt", lambda: b"another pvabi")
+    monkeypatch.setattr(doccache, "_salt", lambda schema: b"another pvabi")
     assert doccache.key(content) != before
 
 
@@ -130,3 +130,21 @@ def test_the_oldest_entries_are_pruned(cache_dir: Path, monkeypatch: pytest.Monk
     left = sorted(p.name for p in docs.glob("*.json"))
     assert len(left) <= 5 and not any(name.startswith("old") for name in left)
     assert loader.load_abi(V20, "v2.0", cached=True).types == loader.load_abi(V20, "v2.0").types
+
+
+def test_the_config_caches_under_its_own_schema(cache_dir: Path, tmp_path: Path) -> None:
+    """A file's bytes valid as a config are not thereby a valid layout: the schema is part of the key."""
+    from pvabi.config import CONFIG_SCHEMA, load_config
+    from pvabi.ruleset import RULESET_VERSION
+
+    abi = tmp_path / "abi"
+    abi.mkdir()
+    (abi / "pvabi.yaml").write_text(f"ruleset: {RULESET_VERSION}\nmode: full\n")
+    first, second = load_config(abi), load_config(abi)
+    assert first == second and first.mode == "full"
+    content = (abi / "pvabi.yaml").read_bytes()
+    assert doccache.get(content, "x", CONFIG_SCHEMA) is not None
+    assert doccache.get(content, "x") is None  # the same bytes were never checked as a layout file
+    (abi / "pvabi.yaml").write_text(f"ruleset: {RULESET_VERSION}\nmode: sideways\n")
+    with pytest.raises(InputErrors):
+        load_config(abi)
