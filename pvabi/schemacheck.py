@@ -111,6 +111,22 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(anchored)
 
 
+def _all_of(checks: list[Check]) -> Check:
+    """One check that passes when each of ``checks`` does; small counts unrolled (no generator per call)."""
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        a, b = checks
+        return lambda v: a(v) and b(v)
+    if len(checks) == 3:
+        a, b, c = checks
+        return lambda v: a(v) and b(v) and c(v)
+    first, rest = checks[0], _all_of(checks[1:])
+    return lambda v: first(v) and rest(v)
+
+
 class _Compiler:
     def __init__(self, root: Any) -> None:
         self.root = root
@@ -133,11 +149,7 @@ class _Compiler:
             checks.append(build(value, schema))
         if "prefixItems" in schema and "items" not in schema:
             checks.append(self.k_items(True, schema))
-        if not checks:
-            return lambda v: True
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        return _all_of(checks)
 
     # -- references ------------------------------------------------------------------------------
     def k_ref(self, ref: str, schema: Any) -> Check:
@@ -171,8 +183,7 @@ class _Compiler:
         return lambda v: equal(v, const)
 
     def k_allOf(self, subs: list[Any], schema: Any) -> Check:
-        checks = [self.node(s) for s in subs]
-        return lambda v: all(c(v) for c in checks)
+        return _all_of([self.node(s) for s in subs])
 
     def k_anyOf(self, subs: list[Any], schema: Any) -> Check:
         checks = [self.node(s) for s in subs]
@@ -276,4 +287,4 @@ class _Compiler:
 
     def k_propertyNames(self, sub: Any, schema: Any) -> Check:
         check = self.node(sub)
-        return lambda v: not isinstance(v, dict) or all(check(k) for k in v)
+        return lambda v: not isinstance(v, dict) or all(map(check, v))
