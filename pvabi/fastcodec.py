@@ -582,12 +582,17 @@ class _Program:
         """Append what encodes ``node`` (whose value is the expression ``value``) to ``items``."""
         s = node.entry
         if s.kind == "struct":
+            # Each run's members, found in one pass (a search per run was quadratic in a struct of bitfields).
+            runs: dict[tuple[Key, ...] | None, list[tuple[Key, _Value]]] = {}
+            for key, child in node.children.items():
+                if child.entry.kind == "bitfield":
+                    runs.setdefault(child.entry.word, []).append((key, child.entry))
             for key, child in node.children.items():
                 c = child.entry
                 if c.kind == "bitfield":
                     continue  # written with its run's word
                 if c.kind == "bits":
-                    self._put_word(node, child, value, items)
+                    self._put_word(c, runs.get(c.path, []), value, items)
                     continue
                 # construct fills in what has a default (padding, reserved, constants); the rest must be given
                 if c.optional:  # construct's Default: left out (or None), it is zeros
@@ -637,13 +642,11 @@ class _Program:
             arg = f"{value}.to_bytes({s.size}, {_lit(s.order)}, signed={bool(s.signed)})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
 
-    def _put_word(self, record: _Node, run: _Node, value: str, items: list[_Item]) -> None:
-        s = run.entry
+    def _put_word(self, s: _Value, members: list[tuple[Key, _Value]], value: str, items: list[_Item]) -> None:
+        """A bitfield run's bytes: its padding bits as given, each member's bits from its value."""
         parts = [f"_padding({value}.get({_lit(s.path[-1])}), {_lit(s.order)}, {~s.covered})"]
-        for key, child in record.children.items():
-            c = child.entry
-            if c.kind == "bitfield" and c.word == s.path:
-                parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
+        for key, c in members:
+            parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
         word = " | ".join(parts)
         if _as_int(s) and _order(s) in (None, self.native):
             items.append(_Item(s.offset, s.size, _code(s), word))
