@@ -179,7 +179,7 @@ def _from_leaf(s: Slot, t: RType, offset: int, keys: tuple[Key, ...], const: Any
                           t.scalar.signed, m.enum, m.flags, const=const))
 
 
-def _decoded(t: Any, raw: bytes) -> Any:
+def _decoded(t: RType, raw: bytes) -> Any:
     """A constant's bytes (``slots.const_bytes``) as the value a decode reads from them: an int, the bytes of a
     char array, a list of elements (an ``s8`` list reads -128..127, as construct compares it)."""
     if isinstance(t, ScalarType):
@@ -189,7 +189,6 @@ def _decoded(t: Any, raw: bytes) -> Any:
         return raw
     step = t.elem.size
     return [_decoded(t.elem, raw[i * step:(i + 1) * step]) for i in range(t.count)]
-
 
 
 # --- typed values, made once --------------------------------------------------------------------
@@ -323,7 +322,7 @@ def _reads(s: _Value) -> bool:
 
 
 def _code(s: _Value) -> str:
-    """The struct code that reads a slot; bytes of odd integer widths are read as bytes."""
+    """The struct code that reads a value; bytes of odd integer widths are read as bytes."""
     if s.kind == "bytes" or s.size not in _INT_CODES:
         return f"{s.size}s"
     code = _INT_CODES[s.size]
@@ -335,7 +334,7 @@ def _as_int(s: _Value) -> bool:
 
 
 def _order(s: _Value) -> str | None:
-    """The byte order a slot's struct format needs (None: any, for bytes and single bytes)."""
+    """The byte order a value's struct format needs (None: any, for bytes and single bytes)."""
     return s.order if _as_int(s) and s.size > 1 else None
 
 
@@ -405,23 +404,23 @@ class _Program:
 
     def __init__(self, layout: Layout, flat: tuple[_Value, ...]) -> None:
         self.layout = layout
-        self.slots = flat
+        self.values = flat
         self.native = archmod.get(layout.arch).endian
         self.src = _Source()
         self.typed: dict[int, str] = {}
         self.read: list[str] = []
-        self.lanes = _lanes(self.slots, self.native)
+        self.lanes = _lanes(self.values, self.native)
         self.index: dict[tuple[Key, ...], int] = {}
-        self.read_slots: dict[tuple[Key, ...], _Value] = {}
+        self.read_values: dict[tuple[Key, ...], _Value] = {}
         for lane in self.lanes:
             for s in lane.reads:
                 self.index[s.path] = len(self.index)
-                self.read_slots[s.path] = s
-        self.bitfields = [s for s in self.slots if s.kind == "bitfield"]
+                self.read_values[s.path] = s
+        self.bitfields = [s for s in self.values if s.kind == "bitfield"]
         # A bitfield viewed alone in a union reads its own bytes: that read is its "@word", its value comes later.
         self.paths = tuple(s.name + ("@word" if s.kind == "bitfield" else "") for lane in self.lanes
                            for s in lane.reads) + tuple(s.name for s in self.bitfields)
-        root = _nodes(self.slots)
+        root = _nodes(self.values)
         self._write_reader()
         self._write_decode(root)
         self._write_flat()
@@ -444,7 +443,7 @@ class _Program:
         read = [f"    if len(buf) != {self.layout.size}:",
                 "        raise _Defer",
                 f"    t = {' + '.join(parts) or '()'}"]
-        checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.slots
+        checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.values
                   if _reads(s) and s.const is not None]
         for i in range(0, len(checks), 32):
             read.append(f"    if {' or '.join(checks[i:i + 32])}:")
@@ -454,11 +453,11 @@ class _Program:
 
     def _word(self, s: _Value) -> str:
         """The integer a bitfield's bits are taken from."""
-        word_slot = self.read_slots[s.word if s.word is not None else s.path]
-        read = self.index[word_slot.path]
-        if _as_int(word_slot):
+        word_value = self.read_values[s.word if s.word is not None else s.path]
+        read = self.index[word_value.path]
+        if _as_int(word_value):
             return f"t[{read}]"
-        return f"int.from_bytes(t[{read}], {_lit(word_slot.order)})"
+        return f"int.from_bytes(t[{read}], {_lit(word_value.order)})"
 
     def _bits_value(self, s: _Value) -> str:
         word = self._word(s)
