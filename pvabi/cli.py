@@ -659,6 +659,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
                            "format. Default: on a terminal, unless NO_COLOR is set.")] = None,
           today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD", help="For testing: the day "
                            "waivers expire against. Default: today (UTC).")] = None,
+          jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="J", help="Processes that read the image "
+                                            "corpus; the output does not depend on it.")] = 1,
           root: RootArg = None) -> None:
     """The pre-merge gate: validate, verify frozen versions, protect frozen history (--against), diff the
     working layouts under the project's policy, check generated headers, apply abi/waivers.yaml.
@@ -681,7 +683,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     started = time.monotonic()
     progress = _progress_on_terminal()
     try:
-        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive), progress)
+        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive, jobs),
+                           progress)
     finally:
         if progress is not None:
             sys.stderr.write("\r\x1b[K")
