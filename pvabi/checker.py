@@ -316,8 +316,9 @@ def _prepare(img: Image, versions: _Versions) -> tuple[int, bytes, Decoded]:
     if writer is None:
         raise InputError(f"{img.version} has no layout {img.layout!r} on {img.arch}", img.sidecar, None, "layout")
     data = image_bytes(img)
+    raw = layout_bytes(img, data, writer.size)  # its own message names the image; not a decoder's refusal
     try:
-        own = decode(writer, layout_bytes(img, data, writer.size))
+        own = decode(writer, raw)
     except PvabiError as e:
         raise InputError(f"does not decode under {img.version}: {e}", img.shown) from None
     if own.consts:
