@@ -32,6 +32,12 @@ of its reading under its own version.
 Which fields a reading compares is worked out once per pair of layouts
 (``imagecompare``); ``images_report`` turns a result into the ``report.Report``
 every output format renders (``imagereport``).
+
+The corpus is read one image at a time, so its size costs time, not memory:
+the sidecars are listed unread (``images.sidecar_paths``), and an image's bytes
+and decodes are dropped once it is checked. ``jobs`` processes (``workers``)
+share the images; each loads the ABI once, gets an image as its sidecar's path
+and hands back its readings, which are merged in the corpus's order.
 """
 
 from __future__ import annotations
@@ -275,19 +281,16 @@ class _Run:
         kept = replace(img, expected={})  # what a report names; the expected values are checked right here
         values = sum(1 for s in own.slots.values() if s.kind == VALUE)
         out = [Comparison(kept, img.version, SELF, values, 0, 0, _self_findings(img, own))]
-        for j, d in targets(img.writer, at, len(versions.names), self.mode, self.transitive, self.against_at)\
-                if readers else ():
+        readings = targets(img.writer, at, len(versions.names), self.mode, self.transitive, self.against_at)
+        for j, d in readings if readers else ():
+            under = versions.names[j]
             try:
-                reader = versions.layout(versions.names[j], img.layout, img.arch)
-                if reader is None:
-                    continue
-                try:
-                    read = decode(reader, _reader_bytes(data, img, reader.size))
-                except PvabiError as e:  # the decoder's refusal, never construct's traceback
-                    raise InputError(f"does not decode under {versions.names[j]}: {e}", img.shown) from None
-            except PvabiError as e:
+                reader = versions.layout(under, img.layout, img.arch)
+                read = None if reader is None else _read_under(reader, under, img, data)
+            except PvabiError as e:  # a reader's version that does not load, or does not decode the image
                 return _Checked(kept, tuple(out), refused=e)
-            out.append(compare(kept, own, read, versions.names[j], d))
+            if read is not None:
+                out.append(compare(kept, own, read, under, d))
         return _Checked(kept, tuple(out))
 
 
@@ -331,6 +334,13 @@ def _prepare(img: Image, versions: _Versions) -> tuple[int, bytes, Decoded]:
         raise InputError(f"expected value for {unknown[0]!r}, which {img.layout} does not have under {img.version}",
                          img.sidecar, None, "expected")
     return at, data, own
+
+
+def _read_under(reader: Layout, under: str, img: Image, data: bytes) -> Decoded:
+    try:
+        return decode(reader, _reader_bytes(data, img, reader.size))
+    except PvabiError as e:  # the decoder's refusal, never construct's traceback
+        raise InputError(f"does not decode under {under}: {e}", img.shown) from None
 
 
 def _reader_bytes(data: bytes, img: Image, size: int) -> bytes:
