@@ -201,12 +201,14 @@ def check_images(root: AbiRoot, against: str | None = None, mode: str = "backwar
     here = _Run(versions, mode, transitive, against_at)
     items: Iterable[Path | Image] = sidecar_paths(root) if images is None else images
     checked: Iterable[tuple[Path | Image, _Checked]]
-    if jobs == 1:
+    if jobs > 1:
+        listed = list(items)  # paths (or the caller's images): sent to the workers, and kept to read again here
+        items, jobs = listed, min(jobs, len(listed))  # no process started without an image to read
+    if jobs <= 1:
         checked = here.each(items)
     else:
-        items = list(items)  # paths (or the caller's images): sent to the workers, and kept to read again here
-        checked = zip(items, in_order(_worker_check, items, jobs, _worker_init, (root, mode, transitive, against_at),
-                                      chunk_size(len(items), jobs)), strict=True)
+        checked = zip(listed, in_order(_worker_check, listed, jobs, _worker_init, (root, mode, transitive, against_at),
+                                       chunk_size(len(listed), jobs)), strict=True)
     kept: list[Image] = []
     comparisons: list[Comparison] = []
     problems: list[InputError] = []

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import SHIPPED_ABI, Run
 
+from pvabi.abiroot import find_root
+from pvabi.checker import check_images
 from pvabi.formats import FORMATS
+from pvabi.images import load_corpus
 
 FILES = [f for f in FORMATS if f != "text"]
 
@@ -137,3 +140,14 @@ def test_an_unreadable_sidecar_is_one_line_in_two_processes(cli, tmp_path: Path)
 def test_a_process_count_out_of_range_is_one_line(cli, command: str, jobs: str) -> None:
     run = cli(command, "--root", SHIPPED_ABI, "--jobs", jobs)
     assert run.exit_code == 2 and run.error_lines == [f"error: --jobs must be 1..64, not {jobs}"], run.output
+
+
+def test_the_library_call_returns_equal_results(tmp_path: Path) -> None:
+    root = find_root(_plant(tmp_path))
+    one = check_images(root, mode="full", transitive=True)
+    two = check_images(root, mode="full", transitive=True, jobs=2)
+    assert one.findings and one == two  # every reading and finding, typed values included
+    # the caller's own images, fewer than the processes asked for, and none at all
+    rom = [img for img in load_corpus(root) if img.layout == "vrom_header"][:1]
+    assert check_images(root, images=rom, jobs=3) == check_images(root, images=rom)
+    assert check_images(root, images=[], jobs=2).comparisons == ()
