@@ -14,6 +14,10 @@ and its baseline alike; each row prints its ratio to a baseline measured in the 
 - check rows: images written under v1.3, decoded under v2.0 and compared with what v1.3
   wrote, against the same loop with the hand-written codec.
 - command rows: the wall time of a ``pvabi`` process against ``python -c pass``.
+- corpus rows (``bench_corpus.py``): ``pvabi check-images`` over a generated corpus of
+  10,000 images (1,000 with ``--quick``) in images/s, ``--jobs 2`` against ``--jobs 1``, one
+  process per round; the ``--jobs 1`` row's label holds tracemalloc's peak over one
+  in-process check and the corpus's size on disk.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import construct  # noqa: E402
+from bench_corpus import corpus_rows  # noqa: E402
 
 from pvabi.abiroot import AbiRoot  # noqa: E402
 from pvabi.codec import ConstructCodec  # noqa: E402
@@ -111,9 +116,11 @@ class Row:
     baseline: str  # the name of the row it is compared with ("" for a baseline itself)
     target: str = ""
     limit: Callable[[float, float], bool] | None = None  # (median, baseline median) -> met?
-    unit: str = "us"  # "us" per call, "ms" per process, or "/s" (calls per second)
+    unit: str = "us"  # "us" per call, "ms" per process, or "/s" (calls, or per_call items, per second)
     number: int = 1  # calls per sample
     samples: list[float] | None = None
+    per_call: int = 1  # items one call handles: a "/s" figure counts items (a corpus check: images/s)
+    once: bool = False  # one call per round, as a process row (a call that checks a whole corpus)
 
     def timed(self, calls: int) -> float:
         t0 = time.perf_counter()
@@ -211,6 +218,7 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
         Row("pvabi diff v1.0 v2.0 --transitive", _process([*pv, "diff", "v1.0", "v2.0", "--transitive"]),
             "python -c pass", "< 0.3 s", lambda m, b: m < 0.3, unit="ms"),
     ]
+    out += corpus_rows(Row, image_dir, quick)  # a generated corpus checked with --jobs 1 and 2 (bench_corpus.py)
     return out
 
 
@@ -285,7 +293,7 @@ def measure_round(all_rows: list[Row]) -> None:
     calls = dict.fromkeys(range(len(all_rows)), 0)
     for turn in range(SLICES):
         for i, r in enumerate(all_rows):
-            if r.unit == "ms":
+            if r.unit == "ms" or r.once:
                 if turn == 0:
                     spent[i] += r.timed(1)
                     calls[i] += 1
@@ -299,7 +307,7 @@ def measure_round(all_rows: list[Row]) -> None:
 
 def _fmt(row: Row, value: float) -> str:
     if row.unit == "/s":
-        return f"{1 / value:,.0f}/s"
+        return f"{row.per_call / value:,.0f}/s"
     if row.unit == "ms":
         return f"{value * 1e3:.1f} ms"
     return f"{value * 1e6:.2f} us"

@@ -32,26 +32,34 @@ of its reading under its own version.
 Which fields a reading compares is worked out once per pair of layouts
 (``imagecompare``); ``images_report`` turns a result into the ``report.Report``
 every output format renders (``imagereport``).
+
+The corpus is read one image at a time, so its size costs time, not memory:
+the sidecars are listed unread (``images.sidecar_paths``), and an image's bytes
+and decodes are dropped once it is checked. ``jobs`` processes (``workers``)
+share the images; each loads the ABI once, gets an image as its sidecar's path
+and hands back its readings, which are merged in the corpus's order.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .abiroot import WORKING, AbiRoot
-from .engine import Layout, Resolver
+from .engine import Layout, Resolver, resolver_for
 from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, MODES, Finding, Witness, severities
 from .imagecompare import plan, reads
 from .imagedecode import RESERVED_ZERO, VALUE, Decoded, Slot, decode, json_value
-from .images import Image, image_bytes, layout_bytes, load_corpus
+from .images import Image, image_bytes, layout_bytes, read_sidecar, sidecar_paths
 from .model import Abi
 from .project import Project
 from .values import EnumValue, FlagsValue
 from .versions import VersionIndex
+from .workers import check_jobs, chunk_size, in_order
 
 if TYPE_CHECKING:
     from .config import Config
@@ -78,7 +86,7 @@ class CheckResult:
     mode: str
     transitive: bool
     against: str | None
-    images: tuple[Image, ...]
+    images: tuple[Image, ...]  # as their sidecars name them, without the expected values (checked, not kept)
     comparisons: tuple[Comparison, ...] = field(default=())
     versions: tuple[str, ...] = ()  # every version in order, working last: how reports order readings
 
@@ -148,9 +156,9 @@ def find_layout(root: AbiRoot, name: str, version: str, arch: str) -> tuple[str,
 class _Versions:
     """Each version's ABI and layouts, loaded once (frozen ones hash-verified by ``Project.load``)."""
 
-    def __init__(self, root: AbiRoot) -> None:
-        self.root = root
-        self.names = [v.name for v in VersionIndex.read(root).versions] + [WORKING]
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.names = [v.name for v in VersionIndex.read(project.root).versions] + [WORKING]
         self._abis: dict[str, Abi] = {}
         self._resolvers: dict[tuple[str, str], Resolver] = {}
 
@@ -163,52 +171,69 @@ class _Versions:
         """The layout under ``version``, or None when that version has no such layout on ``arch``."""
         abi = self._abis.get(version)
         if abi is None:
-            abi = self._abis[version] = load_version(self.root, version)
+            abi = self._abis[version] = load_version(self.project, version)
         rec = abi.record(name)
         if rec is None or not rec.exists_on(arch):
             return None
         r = self._resolvers.get((version, arch))
         if r is None:
-            r = self._resolvers[(version, arch)] = Resolver(abi, arch)
+            r = self._resolvers[(version, arch)] = resolver_for(abi, arch)  # the loader's layouts, shared
         return r.layout(name)
 
 
-def check_images(root: AbiRoot, against: str | None = None, mode: str = "backward", transitive: bool = False,
-                 images: Iterable[Image] | None = None) -> CheckResult:
-    """Read every image (default: the whole corpus) under the versions ``mode`` requires; see the module doc."""
+def check_images(root: AbiRoot | Project, against: str | None = None, mode: str = "backward",
+                 transitive: bool = False, images: Iterable[Image] | None = None, jobs: int = 1) -> CheckResult:
+    """Read every image (default: the whole corpus) under the versions ``mode`` requires; see the module doc.
+
+    One image at a time: its bytes and decoded values are dropped once it is checked, and what the result
+    keeps of it is the image as its sidecar names it (without the expected values the check has used) and
+    its readings with their findings. ``jobs`` processes share the images (``workers``), each loading the
+    ABI once; the result is the same for every ``jobs``.
+    """
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    versions = _Versions(root)
-    corpus = tuple(load_corpus(root) if images is None else images)
+    check_jobs(jobs)
+    project = Project.of(root)  # a caller's project shares its loads (pvabi check has loaded every version)
+    root = project.root
+    versions = _Versions(project)
     against_at = None
     if against is not None:
         against = VersionIndex.read(root).resolve(against).name if against != WORKING else WORKING
         against_at = versions.index(against)
+    here = _Run(versions, mode, transitive, against_at)
+    items: Iterable[Path | Image] = sidecar_paths(root) if images is None else images
+    checked: Iterable[tuple[Path | Image, _Checked]]
+    if jobs > 1:
+        listed = list(items)  # paths (or the caller's images): sent to the workers, and kept to read again here
+        items, jobs = listed, min(jobs, len(listed))  # no process started without an image to read
+    if jobs <= 1:
+        checked = here.each(items)
+    else:
+        checked = zip(listed, in_order(_worker_check, listed, jobs, _worker_init, (root, mode, transitive, against_at),
+                                       chunk_size(len(listed), jobs)), strict=True)
+    kept: list[Image] = []
+    comparisons: list[Comparison] = []
     problems: list[InputError] = []
-    prepared = []
-    for img in corpus:
-        try:
-            prepared.append(_prepare(img, versions))
-        except InputErrors as e:
-            problems.extend(e.errors)
-        except InputError as e:
-            problems.append(e if e.file else InputError(e.message, img.sidecar, e.line, e.field))
+    refused: PvabiError | None = None
+    for item, c in checked:
+        if c.unreadable is not None:
+            raise c.unreadable  # as listing the corpus did: the first sidecar that does not read, alone
+        problems.extend(c.problems)
+        if refused is None:
+            refused = c.refused
+        if problems or refused is not None:
+            continue  # bad input: nothing is reported but the error, so nothing more is kept
+        if c.failed:  # a worker's failing reading: read again here, for findings whose values carry their types
+            c = here.check(item)
+        assert c.image is not None
+        kept.append(c.image)
+        comparisons.extend(c.comparisons)
+    # Every image's own problems together, before what a reader's version refuses (which needs sound images)
     if problems:
         raise InputErrors(problems)
-    comparisons = []
-    for img, at, data, own in prepared:
-        values = sum(1 for s in own.slots.values() if s.kind == VALUE)
-        comparisons.append(Comparison(img, img.version, SELF, values, 0, 0, _self_findings(img, own)))
-        for j, d in targets(img.writer, at, len(versions.names), mode, transitive, against_at):
-            reader = versions.layout(versions.names[j], img.layout, img.arch)
-            if reader is None:
-                continue
-            try:
-                read = decode(reader, _reader_bytes(data, img, reader.size))
-            except PvabiError as e:  # the decoder's refusal, never construct's traceback
-                raise InputError(f"does not decode under {versions.names[j]}: {e}", img.shown) from None
-            comparisons.append(compare(img, own, read, versions.names[j], d))
-    return CheckResult(mode, transitive, against, corpus, tuple(comparisons), tuple(versions.names))
+    if refused is not None:
+        raise refused
+    return CheckResult(mode, transitive, against, tuple(kept), tuple(comparisons), tuple(versions.names))
 
 
 def images_report(result: CheckResult, config: Config | None = None) -> Report:
@@ -218,15 +243,89 @@ def images_report(result: CheckResult, config: Config | None = None) -> Report:
     return build(result, config)
 
 
-def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decoded]:
+@dataclass(frozen=True)
+class _Checked:
+    """One image checked: its readings, or why it could not be read. Plain data: a worker hands it back."""
+
+    image: Image | None = None  # without its expected values; None when its sidecar does not read
+    comparisons: tuple[Comparison, ...] = ()
+    unreadable: InputError | None = None  # the sidecar does not read
+    problems: tuple[InputError, ...] = ()  # the image is bad input under its own version
+    refused: PvabiError | None = None  # a reader's version does not load, or does not decode the image
+    failed: bool = False  # some reading has findings, left out (a worker's result; see ``_worker_check``)
+
+
+class _Run:
+    """What checking one image needs, set up once per process: the versions (loaded on first use) and the mode."""
+
+    def __init__(self, versions: _Versions, mode: str, transitive: bool, against_at: int | None) -> None:
+        self.versions = versions
+        self.mode, self.transitive, self.against_at = mode, transitive, against_at
+
+    def each(self, items: Iterable[Path | Image]) -> Iterator[tuple[Path | Image, _Checked]]:
+        """Every item checked, in order; after bad input, only what can still be wrong with the rest."""
+        bad = False
+        for item in items:
+            c = self.check(item, readers=not bad)
+            bad = bad or bool(c.problems) or c.refused is not None
+            yield item, c
+
+    def check(self, item: Path | Image, readers: bool = True) -> _Checked:
+        versions = self.versions
+        try:
+            img = read_sidecar(versions.project.root, item) if isinstance(item, Path) else item
+        except InputError as e:
+            return _Checked(unreadable=e)
+        try:
+            at, data, own = _prepare(img, versions)
+        except InputErrors as e:
+            return _Checked(problems=tuple(e.errors))
+        except InputError as e:
+            return _Checked(problems=(e if e.file else InputError(e.message, img.sidecar, e.line, e.field),))
+        kept = replace(img, expected={})  # what a report names; the expected values are checked right here
+        values = sum(1 for s in own.slots.values() if s.kind == VALUE)
+        out = [Comparison(kept, img.version, SELF, values, 0, 0, _self_findings(img, own))]
+        readings = targets(img.writer, at, len(versions.names), self.mode, self.transitive, self.against_at)
+        for j, d in readings if readers else ():
+            under = versions.names[j]
+            try:
+                reader = versions.layout(under, img.layout, img.arch)
+                read = None if reader is None else _read_under(reader, under, img, data)
+            except PvabiError as e:  # a reader's version that does not load, or does not decode the image
+                return _Checked(kept, tuple(out), refused=e)
+            if read is not None:
+                out.append(compare(kept, own, read, under, d))
+        return _Checked(kept, tuple(out))
+
+
+# --- the same, in a worker process (--jobs) -----------------------------------------------------------------
+
+_WORKER: list[_Run] = []
+
+
+def _worker_init(root: AbiRoot, mode: str, transitive: bool, against_at: int | None) -> None:
+    _WORKER.append(_Run(_Versions(Project(root)), mode, transitive, against_at))
+
+
+def _worker_check(item: Path | Image) -> _Checked:
+    """One image, checked in a worker: its readings without their findings, which hold typed values (enums,
+    flags) that do not cross processes; the caller reads a failing image again for them."""
+    c = _WORKER[0].check(item)
+    if not any(r.findings for r in c.comparisons):
+        return c
+    return replace(c, comparisons=tuple(replace(r, findings=()) for r in c.comparisons), failed=True)
+
+
+def _prepare(img: Image, versions: _Versions) -> tuple[int, bytes, Decoded]:
     """An image checked against itself: readable, the right length, and holding what its sidecar says."""
     at = versions.index(img.version)
     writer = versions.layout(img.version, img.layout, img.arch)
     if writer is None:
         raise InputError(f"{img.version} has no layout {img.layout!r} on {img.arch}", img.sidecar, None, "layout")
     data = image_bytes(img)
+    raw = layout_bytes(img, data, writer.size)  # its own message names the image; not a decoder's refusal
     try:
-        own = decode(writer, layout_bytes(img, data, writer.size))
+        own = decode(writer, raw)
     except PvabiError as e:
         raise InputError(f"does not decode under {img.version}: {e}", img.shown) from None
     if own.consts:
@@ -238,7 +337,14 @@ def _prepare(img: Image, versions: _Versions) -> tuple[Image, int, bytes, Decode
     if unknown:
         raise InputError(f"expected value for {unknown[0]!r}, which {img.layout} does not have under {img.version}",
                          img.sidecar, None, "expected")
-    return img, at, data, own
+    return at, data, own
+
+
+def _read_under(reader: Layout, under: str, img: Image, data: bytes) -> Decoded:
+    try:
+        return decode(reader, _reader_bytes(data, img, reader.size))
+    except PvabiError as e:  # the decoder's refusal, never construct's traceback
+        raise InputError(f"does not decode under {under}: {e}", img.shown) from None
 
 
 def _reader_bytes(data: bytes, img: Image, size: int) -> bytes:

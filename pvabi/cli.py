@@ -662,6 +662,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
                            "format. Default: on a terminal, unless NO_COLOR is set.")] = None,
           today: Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD", help="For testing: the day "
                            "waivers expire against. Default: today (UTC).")] = None,
+          jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="J", help="Processes that read the image "
+                                            "corpus; the output does not depend on it.")] = 1,
           root: RootArg = None) -> None:
     """The pre-merge gate: validate, verify frozen versions, protect frozen history (--against), diff the
     working layouts under the project's policy, check generated headers, apply abi/waivers.yaml.
@@ -684,7 +686,8 @@ def check(against: Annotated[str | None, typer.Option("--against", metavar="GIT_
     started = time.monotonic()
     progress = _progress_on_terminal()
     try:
-        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive), progress)
+        result = run_check(r, CheckOptions(against, new_only, mode, category, _today(today), transitive, jobs),
+                           progress)
     finally:
         if progress is not None:
             sys.stderr.write("\r\x1b[K")
@@ -739,7 +742,7 @@ def images_add(image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The 
 
 @app.command(name="check-images", epilog="Example: pvabi check-images --mode full\n\n"
                                          "More: pvabi check-images --against working --format json\n\n"
-                                         "pvabi check-images --format sarif:images.sarif --format text")
+                                         "pvabi check-images --format sarif:images.sarif --format text --jobs 2")
 @handles_errors
 def check_images_cmd(against: Annotated[str | None, typer.Option("--against", metavar="VERSION", help="Read every "
                                         "image under this version only (a frozen version or working).")] = None,
@@ -754,6 +757,8 @@ def check_images_cmd(against: Annotated[str | None, typer.Option("--against", me
                                       "text format. Default: on a terminal, unless NO_COLOR is set.")] = None,
                      quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="Only the verdict line "
                                       "of each pair of versions.")] = False,
+                     jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="J", help="Processes; the output "
+                                                       "does not depend on it.")] = 1,
                      root: RootArg = None) -> None:
     """Read every image of abi/images/ under the versions the mode requires: shared fields must decode to the
     values their writer stored, new fields to their absent value, reserved-zero bytes to zero, constants and
@@ -767,7 +772,8 @@ def check_images_cmd(against: Annotated[str | None, typer.Option("--against", me
     r = find_root(root)
     cfg = load_config(r.path, str((r.path / "pvabi.yaml").relative_to(r.display_base)))
     _say_defaults(defaults_note(cfg))
-    result = check_images(r, against, (mode or cfg.mode).lower(), cfg.transitive if transitive is None else transitive)
+    result = check_images(r, against, (mode or cfg.mode).lower(), cfg.transitive if transitive is None else transitive,
+                          jobs=jobs)
     report = images_report(result, cfg)
     for target in targets:
         if target.file is not None:

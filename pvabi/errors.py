@@ -29,6 +29,10 @@ class InputError(PvabiError):
         self.field = field
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[object, ...]]:
+        # Pickled by what it was made from, so it crosses a process boundary (--jobs) with its file and line.
+        return type(self), (self.message, self.file, self.line, self.field)
+
     def __str__(self) -> str:
         where = ""
         if self.file:
@@ -44,6 +48,9 @@ class InputErrors(PvabiError):
         unique = {str(e): e for e in errors}
         self.errors = sorted(unique.values(), key=_sort_key)
         super().__init__("\n".join(str(e) for e in self.errors))
+
+    def __reduce__(self) -> tuple[type[InputErrors], tuple[object, ...]]:
+        return type(self), (self.errors,)
 
 
 def _sort_key(e: InputError) -> tuple[str, int, str]:
@@ -63,6 +70,9 @@ class DecodeError(InputError):
         self.offset = offset
         where = path + (f" (offset {offset})" if offset is not None else "")
         super().__init__(message, file, None, where or None)
+
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[object, ...]]:
+        return type(self), (self.message, self.path, self.offset, self.file)
 
     def with_file(self, file: str) -> DecodeError:
         return DecodeError(self.message, self.path, self.offset, file)

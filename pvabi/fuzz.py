@@ -36,10 +36,10 @@ from .images import Image
 from .model import Abi
 from .versions import VersionIndex
 from .witness import write_image
+from .workers import check_jobs, in_order
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 100_000
-MAX_JOBS = 64
 PARTIES = ("host", "guest")
 
 
@@ -240,8 +240,7 @@ def fuzz(root: AbiRoot, old: str, new: str, count: int = DEFAULT_COUNT, seed: in
     """Images of version ``old`` read under ``new``; see the module doc."""
     if not 1 <= count <= MAX_COUNT:
         raise InputError(f"--count must be 1..{MAX_COUNT}, not {count}")
-    if not 1 <= jobs <= MAX_JOBS:
-        raise InputError(f"--jobs must be 1..{MAX_JOBS}, not {jobs}")
+    check_jobs(jobs)
     index = VersionIndex.read(root)
     names = tuple(index.resolve(v).name if v != "working" else v for v in (old, new))
     order = [v.name for v in index.versions] + ["working"]
@@ -257,10 +256,6 @@ def fuzz(root: AbiRoot, old: str, new: str, count: int = DEFAULT_COUNT, seed: in
     if jobs == 1:
         results = [run_task(old_abi, new_abi, *a) for a in jobs_args]
     else:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(jobs, _worker_init,
-                                                       (str(root.path), names[0], names[1])) as pool:
-            results = pool.map(_worker_run, jobs_args, chunksize=1)
+        results = list(in_order(_worker_run, jobs_args, jobs, _worker_init, (str(root.path), names[0], names[1])))
     results = [reread(old_abi, new_abi, res, a[3], a[4]) for res, a in zip(results, jobs_args, strict=True)]
     return FuzzResult(names[0], names[1], seed, count, tuple(results))

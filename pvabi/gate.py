@@ -40,6 +40,7 @@ from .project import Project
 from .rules import all_rules
 from .versions import VersionIndex, parse_name
 from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Applied, Waiver, apply, load_waivers
+from .workers import check_jobs
 
 ERROR = "error"  # the severity of the gate's own findings (history, hashes, headers, waivers)
 SEVERITY_ORDER = (ERROR, BREAKING, SOURCE_ONLY, COMPATIBLE)
@@ -59,6 +60,7 @@ class CheckOptions:
     category: str | None = None
     today: dt.date | None = None  # for tests: the day waivers expire against
     transitive: bool | None = None  # None: from the config
+    jobs: int = 1  # processes for the image corpus step (``checker.check_images``)
 
 
 @dataclass(frozen=True)
@@ -184,16 +186,19 @@ def _field(rec: RecordDef, name: str) -> FieldDef | None:
     return None
 
 
-def image_corpus_step(root: AbiRoot, policy: Policy) -> tuple[Step, list[GateFinding]]:
-    """Every image of abi/images/ read under the versions the policy's mode requires (``checker``): each
-    failure fails the gate; bad input (a truncated image, a sidecar not matching it) raises, exit 2."""
+def image_corpus_step(project: AbiRoot | Project, policy: Policy, jobs: int = 1) -> tuple[Step, list[GateFinding]]:
+    """Every image of abi/images/ read under the versions the policy's mode requires (``checker``, in ``jobs``
+    processes): each failure fails the gate; bad input (a truncated image, a sidecar not matching it) raises,
+    exit 2."""
     from .checker import check_images
-    from .images import load_corpus
+    from .images import sidecar_paths
 
-    if not load_corpus(root):
+    root = Project.of(project).root
+
+    if not sidecar_paths(root):
         return Step("images", SKIPPED, f"no image corpus ({_shown(root, root.path / 'images')} has no images; "
                                        "pvabi images add registers one)"), []
-    result = check_images(root, mode=policy.mode)
+    result = check_images(project, mode=policy.mode, jobs=jobs)
     out = [_image_finding(f, policy) for f in result.findings]
     detail = (f"{_n(len(result.images), 'image')} read {_n(len(result.comparisons), 'time')} under the "
               f"{policy.mode} mode: {_n(len(out), 'failure')}")
@@ -214,6 +219,7 @@ def run_check(root: AbiRoot | Project, options: CheckOptions, progress: Progress
     project = Project.of(root)  # one project for every step: each version loads and lays out once
     root = project.root
     tell = progress or (lambda i, n, what: None)
+    check_jobs(options.jobs)  # refused before anything runs, not only when the image step does
     today = options.today or dt.datetime.now(dt.UTC).date()
 
     tell(1, len(STEPS), "validating layouts, config and waivers")
@@ -275,7 +281,7 @@ def run_check(root: AbiRoot | Project, options: CheckOptions, progress: Progress
         # images are read under frozen versions, which must be the ones their sidecars were checked against
         image_step = Step("images", SKIPPED, "frozen history is not intact: no image is read under it")
     else:
-        image_step, image_findings = image_corpus_step(root, policy)
+        image_step, image_findings = image_corpus_step(project, policy, options.jobs)
     steps.append(image_step)
     findings += image_findings
 

@@ -27,7 +27,7 @@ from .yamlsafe import excerpt, read_regular, schema_error_path, schema_message, 
 SIDECAR_SCHEMA = "pvabi.image/1"
 INDEX_SCHEMA = "pvabi.images/1"
 INDEX_NAME = "index.json"
-MAX_IMAGES = 4096  # sidecars in one corpus
+MAX_IMAGES = 65_536  # sidecars in one corpus; the checker holds one image at a time, and a line per image
 MAX_IMAGE_BYTES = 16 << 20  # one image file (a page dump, a ROM)
 MAX_SIDECAR_BYTES = 8 << 20  # a 64 Ki-field layout's expected values, with room
 MAX_INDEX_BYTES = 4 << 20
@@ -94,8 +94,12 @@ def read_sidecar(root: AbiRoot, path: Path) -> Image:
                  data["writer"], data["offset"], data["sha256"], data["produced"], data["expected"])
 
 
-def load_corpus(root: AbiRoot) -> list[Image]:
-    """Every image of the corpus, by name; an ABI without ``images/`` has none."""
+def sidecar_paths(root: AbiRoot) -> list[Path]:
+    """The sidecar of every image of the corpus, by name, unread; an ABI without ``images/`` has none.
+
+    What a caller that reads the corpus one image at a time iterates (the checker), so that a corpus of
+    thousands of images is never in memory at once.
+    """
     d = images_dir(root)
     if not d.is_dir():
         return []
@@ -103,7 +107,12 @@ def load_corpus(root: AbiRoot) -> list[Image]:
                       and not p.name.startswith("."))
     if len(sidecars) > MAX_IMAGES:
         raise InputError(f"{len(sidecars)} sidecars, more than the {MAX_IMAGES} a corpus may hold", _shown(root, d))
-    return [read_sidecar(root, p) for p in sidecars]
+    return sidecars
+
+
+def load_corpus(root: AbiRoot) -> list[Image]:
+    """Every image of the corpus, by name, its sidecar read and checked."""
+    return [read_sidecar(root, p) for p in sidecar_paths(root)]
 
 
 def image_bytes(img: Image) -> bytes:
