@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .decoder import decode as decode_values
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .slots import Role, const_bytes
 from .slots import slots as layout_slots
@@ -78,6 +77,8 @@ def decode(layout: Layout, data: bytes) -> Decoded:
         if found != expected:
             consts.append(ConstMismatch(c.path, c.offset, found, expected))
             patched[c.offset:c.offset + len(expected)] = expected
+    from .decoder import decode as decode_values  # the codecs load when an image is read, not to name types
+
     values = decode_values(layout, bytes(patched))
     slots = {s.path: s for s in _walk(layout, values, 0, "")}
     return Decoded(layout, bytes(data), slots, tuple(consts), bytes(patched))

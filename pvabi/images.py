@@ -20,7 +20,7 @@ from typing import Any
 
 from .abiroot import WORKING, AbiRoot
 from .errors import InputError, PvabiError
-from .imagedecode import Decoded, decode, json_value, written_by
+from .imagedecode import Decoded, json_value, written_by
 from .versions import VersionIndex, locked, write_atomic
 from .yamlsafe import excerpt, read_regular, schema_error_path, schema_message, schema_violations
 
@@ -225,6 +225,8 @@ def register(root: AbiRoot, source: Path, layout: Any, version: str, writer: str
     img = Image(name or f"{layout.name}-{layout.arch}-{version}-{writer}-captured.bin", images_dir(root) / "x.bin",
                 str(source), layout.name, version, layout.arch, writer, offset,
                 hashlib.sha256(data).hexdigest(), {"by": "captured", "note": note}, {})
+    from .imagedecode import decode  # the decoders: only adding an image decodes it here, validating does not
+
     try:
         decoded = decode(layout, layout_bytes(img, data, layout.size))
     except PvabiError as e:
