@@ -136,7 +136,8 @@ class Row:
 
 
 def _process(args: list[str], env: dict[str, str] | None = None) -> Callable[[], object]:
-    environment = {**os.environ, **(env or {})}
+    # A user's installation has compiled modules; without them each process would compile pvabi again.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | (env or {})
 
     def run() -> object:
         return subprocess.run(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
