@@ -165,6 +165,16 @@ class Layout:
     definition: RecordDef
     values: int = 1  # how many values a decode builds (see MAX_VALUES)
 
+    def __hash__(self) -> int:
+        # Layouts key caches (slots, constructs, decoders); the generated hash would walk the whole
+        # tree of members and definitions on every lookup, so it is computed once per layout.
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.name, self.arch, self.kind, self.size, self.align, self.members, self.holes,
+                          self.definition, self.values))
+            object.__setattr__(self, "_hash", found)
+        return found
+
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
 
