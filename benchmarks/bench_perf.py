@@ -44,6 +44,9 @@ from pvabi.engine import Layout  # noqa: E402
 from pvabi.fastcodec import FastCodec, fast_codec  # noqa: E402
 from pvabi.project import Project  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scale  # noqa: E402
+
 # --- the hand-written baseline: x86_64, from the public header's field order -------------------
 # struct vcpu_info (64 bytes): evtchn_upcall_pending u8, evtchn_upcall_mask u8, 6 bytes padding,
 # evtchn_pending_sel xen_ulong_t; arch_vcpu_info { cr2 ulong, pad ulong[1] (reserved) };
@@ -211,6 +214,7 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
         Row("pvabi diff v1.0 v2.0 --transitive", _process([*pv, "diff", "v1.0", "v2.0", "--transitive"]),
             "python -c pass", "< 0.3 s", lambda m, b: m < 0.3, unit="ms"),
     ]
+    out += scale.rows(quick, Row)  # issue 14's Scale rows: synthetic 1k/10k/100k-field ABIs (benchmarks/scale.py)
     return out
 
 

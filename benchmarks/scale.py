@@ -1,7 +1,7 @@
 """Issue 14's scale rows: synthetic ABIs of 1k, 10k and 100k fields, loaded, laid out, given codecs and diffed.
 
 Run alone: python benchmarks/scale.py [--rounds N] [--quick]
-From bench_perf.py: ``rows(quick)`` returns its rows (one call, next to the other rows).
+From bench_perf.py: ``rows(quick, Row)`` returns its rows (one call, next to the other rows).
 
 Each size is one layout, ``scale_root``, whose fields are groups of 100 fields (``group_<i>``,
 one struct type each, ten groups per file). A group holds what real layouts hold: scalars of
@@ -218,14 +218,13 @@ def _label(n: int) -> str:
     return f"{n // 1000}k"
 
 
-def rows(quick: bool) -> list[Any]:
+def rows(quick: bool, row_type: Any) -> list[Any]:
     """bench_perf's rows: per size the whole pipeline (one run per round), then per-field costs by stage.
 
     The per-field rows are computed from the pipeline's samples (they measure nothing themselves);
     each compares with the same stage one size down, so its ratio is the growth of the per-field cost.
     """
-    from bench_perf import Row
-
+    Row = row_type  # bench_perf's Row, passed in (bench_perf runs as __main__; no import cycle)
     sizes = SIZES[:2] if quick else SIZES
     if quick:
         print("scale: the 100k-field rows are skipped under --quick")
