@@ -15,7 +15,7 @@ import pytest
 from deepdiff import DeepDiff
 
 from pvabi import witness
-from pvabi.compare import Comparison, Match, RecordPair
+from pvabi.compare import Comparison, Match, RecordPair, Span, is_live, spans
 from pvabi.decoder import decode
 from pvabi.diff import Policy, diff_abis
 from pvabi.engine import Layout, layout_of
@@ -208,3 +208,31 @@ def test_safety_net_sees_what_deepdiff_over_every_member_sees(seed: int) -> None
     full = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
     reduced = DeepDiff(*differing(old, new), view="tree", threshold_to_diff_deeper=0)
     assert _items(reduced) == _items(full)
+
+
+# --- byte ranges of a layout ----------------------------------------------------------------------
+
+
+def _spans_scanned(layout: Layout, start: int, end: int) -> list[Span]:
+    """``compare.spans`` as a scan of every member and hole (what it was before the offset index)."""
+    out: list[Span] = []
+    for m in layout.members:
+        lo, hi = max(start, m.offset), min(end, m.end)
+        if lo < hi:
+            out.append(Span(lo, hi, "field" if is_live(m) else str(m.field.reserved), m))
+    for h in layout.holes:
+        lo, hi = max(start, h.offset), min(end, h.offset + h.size)
+        if lo < hi:
+            out.append(Span(lo, hi, "hole"))
+    if end > layout.size:
+        out.append(Span(max(start, layout.size), end, "past_end"))
+    return sorted(out, key=lambda s: (s.start, s.end))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda x: f"{x.name}-{x.arch}")
+def test_spans_by_offset_are_the_scans(layout: Layout) -> None:
+    edges = sorted({0, layout.size, layout.size + 3} | {m.offset for m in layout.members}
+                   | {m.end for m in layout.members} | {m.offset + 1 for m in layout.members})
+    for start in edges:
+        for end in (e for e in edges if e > start):
+            assert spans(layout, start, end) == _spans_scanned(layout, start, end), (start, end)
