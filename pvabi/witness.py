@@ -54,7 +54,7 @@ def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | Non
     ``pick`` forces the integer stored in the named leaves (the first element of an array).
     """
     image = bytearray(_garbage(size, seed))
-    for r in _written(layout, seed, pick or {}):
+    for r in _acting(layout, seed, pick or {}):
         if r.bitfield is not None:
             _write_bitfield(image, r, seed, (pick or {}).get(r.path))
             continue
@@ -119,6 +119,20 @@ def _acts(r: Slot, pick: dict[str, int]) -> bool:
     if r.path in pick or r.const is not None or m.enum is not None or m.flags is not None:
         return True
     return r.bitfield is not None and isinstance(m.field.const, int)
+
+
+def _acting(layout: Layout, seed: int, pick: dict[str, int]) -> tuple[Slot, ...]:
+    """``_written`` remembered: every finding on a layout searches it with the same seeds."""
+    key = (id(layout), _view(layout, seed), tuple(sorted(pick.items())))
+    found = _ACTING.get(key)
+    if found is None or found[0] is not layout:
+        if len(_ACTING) >= 256:
+            _ACTING.clear()
+        found = _ACTING[key] = (layout, tuple(_written(layout, seed, pick)))
+    return found[1]
+
+
+_ACTING: dict[tuple[int, int | None, tuple[tuple[str, int], ...]], tuple[Layout, tuple[Slot, ...]]] = {}
 
 
 def _written(layout: Layout, seed: int, pick: dict[str, int]) -> Iterable[Slot]:
