@@ -70,7 +70,7 @@ def _group(i: int, moved: bool) -> list[str]:
         "      - {name: d%d, type: u64, doc: A double word (4-aligned on x86_32).}",
         "      - {name: e%d, type: word_t, doc: The per-architecture word.}",
         "      - {name: g%d, type: ulong, doc: C long.}",
-        "      - {name: h%d, type: u32, count: 4, doc: An array.}",
+        "      - {name: h%d, type: u32, count: \"SCALE_WORDS / 2\", doc: An array sized by a constant.}",
         "      - {name: k%d, type: u32, enum: scale_mode, doc: An enum.}",
         "      - {name: l%d, type: u16, flags: scale_flags, doc: Flags.}",
         "      - {name: r%d, type: u8, count: 3, reserved: zero}",
@@ -111,7 +111,9 @@ def _root(groups: int) -> list[str]:
     return lines
 
 
-_COMMON = """types:
+_COMMON = """constants:
+  SCALE_WORDS: 8
+types:
   word_t:
     kind: alias
     doc: The machine word, per architecture.

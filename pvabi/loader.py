@@ -567,9 +567,12 @@ def _check_record(abi: Abi, t: RecordDef, errors: list[InputError]) -> None:
                     tree = expr.parse(text)
                 except expr.ExprError:
                     continue
-                for n in sorted(expr.names(tree) - set(archmod.BUILTIN_SCALARS) - set(abi.types)):
+                # Membership tests, not set differences: a copy of every type name per count would make
+                # checking an ABI quadratic in its size.
+                for n in sorted(n for n in expr.names(tree) if n not in archmod.BUILTIN_SCALARS
+                                and n not in abi.types):
                     errors.append(InputError(f"unknown type {n!r} in count", f.loc.file, f.loc.line, where))
-                for n in sorted(expr.constants(tree) - set(abi.constants)):
+                for n in sorted(n for n in expr.constants(tree) if n not in abi.constants):
                     errors.append(InputError(f"unknown constant {n!r} in count", f.loc.file, f.loc.line, where))
     _check_member_names(t, errors)
 
