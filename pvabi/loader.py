@@ -430,6 +430,9 @@ def _contract(f: dict[str, Any], t: dict[str, Any], doc: Document, fpath: tuple[
     """Writer, reader and feature of a field (its own word, else its record's); per architecture if given so."""
     for key in ("writer", "reader", "feature"):
         _check_arch_keys(f.get(key), doc, (*fpath, key), f"{where}.{key}", errors)
+    if not any(isinstance(f.get(key), dict) for key in ("writer", "reader", "feature")):
+        # The common case: one word for every architecture, so nothing to compare per architecture.
+        return _party(f, t, "writer"), _party(f, t, "reader"), _feature(f, "default"), None
     per = {a: (_party(f, t, "writer", a), _party(f, t, "reader", a), _feature(f, a))
            for a in ("default", *archmod.ARCHES)}
     default = per.pop("default")
