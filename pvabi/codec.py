@@ -12,22 +12,28 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-import construct as cs
-
-from .constructs import compiled_construct, layout_construct, member_construct
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .errors import DecodeError, EncodeError
 from .slots import slots
 from .values import EnumValue, FlagsValue, bits_key, from_json
 
-# What construct (and the Python under it) raises on bytes it cannot parse or values it cannot build. A parse
-# failure becomes a DecodeError in ``_decode_error`` alone, a build failure an EncodeError, so none reaches a
-# user as a traceback.
-_CONSTRUCT_FAILURES = (cs.ConstructError, ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error)
+
+def _failures() -> tuple[type[Exception], ...]:
+    """What construct (and the Python under it) raises on bytes it cannot parse or values it cannot build.
+
+    A parse failure becomes a DecodeError in ``_decode_error`` alone, a build failure an EncodeError, so
+    none reaches a user as a traceback. construct is imported here, not at the top: ``pvabi decode``
+    runs on the fast path and needs this module's checks, not construct's 30 ms import.
+    """
+    import construct as cs
+
+    return (cs.ConstructError, ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error)
 
 
 class ConstructCodec:
     def __init__(self, layout: Layout, compiled: bool = True) -> None:
+        from .constructs import compiled_construct, layout_construct
+
         self.layout = layout
         self.construct = compiled_construct(layout) if compiled else layout_construct(layout)
 
@@ -35,14 +41,14 @@ class ConstructCodec:
         check_length(self.layout, data)
         try:
             return plain(self.layout, self.construct.parse(data))
-        except _CONSTRUCT_FAILURES as e:
+        except _failures() as e:
             raise _decode_error(self.layout, data, e) from None
 
     def build(self, values: dict[str, Any]) -> bytes:
         values = fold_unions(self.layout, values, self.layout.name)
         try:
             data: bytes = self.construct.build(values)
-        except _CONSTRUCT_FAILURES as e:
+        except _failures() as e:
             raise EncodeError(f"{self.layout.name}: cannot build: {_msg(e)}") from None
         return data
 
@@ -77,6 +83,8 @@ def _fold_value(t: RType, value: Any, path: str) -> Any:
 
 
 def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
+    from .constructs import member_construct
+
     image = bytearray(layout.size)
     known = bytearray(layout.size)  # the bits of each byte a given member (or _raw) fixed
     sources: list[str | None] = [None] * layout.size
@@ -93,7 +101,7 @@ def _union_bytes(layout: Layout, values: dict[str, Any], path: str) -> bytes:
         value = _fold_value(m.rtype, values[m.name], f"{path}.{m.name}")
         try:
             data = bytes(member_construct(m).build(value))
-        except _CONSTRUCT_FAILURES as e:
+        except _failures() as e:
             raise EncodeError(f"{path}.{m.name}: cannot build: {_msg(e)}") from None
         for i, (b, mask) in enumerate(zip(data, _view_mask(m, len(data)), strict=True)):
             if (image[i] ^ b) & known[i] & mask:
@@ -145,9 +153,13 @@ def _decode_error(layout: Layout, data: bytes, e: Exception) -> DecodeError:
     path has no array indices (``arr -> x``), so a constant mismatch is pinned to the first
     constant slot whose bytes are wrong.
     """
+    import construct as cs
+
+    from .constructs import layout_construct
+
     try:
         layout_construct(layout).parse(data)
-    except _CONSTRUCT_FAILURES as again:
+    except _failures() as again:
         e = again
     where = _path(e)
     if isinstance(e, cs.ConstError):

@@ -8,19 +8,15 @@ the file gets the defaults below and the current ruleset.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import jsonschema
-
-from . import yamlsafe
+from . import doccache, yamlsafe
 from .errors import InputError, InputErrors
 from .ruleset import RULESET_VERSION
 
 CONFIG_NAME = "pvabi.yaml"
+CONFIG_SCHEMA = "config.schema.json"
 
 
 @dataclass(frozen=True)
@@ -30,12 +26,6 @@ class Config:
     transitive: bool = False
     category: str = "LAYOUT"
     path: str | None = None
-
-
-def _schema() -> dict[str, Any]:
-    text = resources.files("pvabi").joinpath("schemas/config.schema.json").read_text()
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 def defaults_note(config: Config) -> str | None:
@@ -52,11 +42,14 @@ def load_config(abi_dir: Path, display: str | None = None) -> Config:
     if not path.exists():
         return Config()
     name = display or str(path)
-    doc = yamlsafe.load_file(path, name)
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = [InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)),
-                         ".".join(str(p) for p in err.absolute_path) or None)
-              for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path))]
+
+    def schema_errors(doc: yamlsafe.Document) -> list[InputError]:
+        return [InputError(yamlsafe.schema_message(err), name, doc.line(yamlsafe.schema_error_path(err)),
+                           ".".join(str(p) for p in err.absolute_path) or None)
+                for err in sorted(yamlsafe.schema_violations(CONFIG_SCHEMA, doc.data),
+                                  key=lambda e: list(e.absolute_path))]
+
+    doc, errors = doccache.load_checked(path, name, CONFIG_SCHEMA, schema_errors)  # every command reads it
     if errors:
         raise InputErrors(errors)
     data = doc.data

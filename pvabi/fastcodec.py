@@ -1,9 +1,11 @@
 """The struct fast path: decode and encode generated from the model around precompiled ``struct.Struct``s.
 
-For one layout, ``fastslots.slots`` gives every value with its bytes; this module packs
-those reads into as few ``struct.Struct`` formats as possible (one per byte order, more
-only where union views overlap) and writes Python source that shapes the flat tuple into
-exactly the values ``codec.ConstructCodec`` returns, and back. The source is compiled
+For one layout, ``slots.tree`` gives every slot (leaf, reserved region, hole, bitfield with
+its word) inside the records and arrays of records that hold it; ``_values`` below lines
+them up as the values a decoded image holds, in the order it holds them. This module
+packs those reads into as few ``struct.Struct`` formats as possible (one per byte order,
+more only where union views overlap) and writes Python source that shapes the flat tuple
+into exactly the values ``codec.ConstructCodec`` returns, and back. The source is compiled
 once per layout. Nothing from a layout file becomes code: keys and constants enter the
 source only as ``repr()`` literals or through a table of objects, and every name in it
 is one this module makes up.
@@ -22,12 +24,12 @@ import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import arch as archmod
-from .engine import Layout
-from .fastslots import Key, Slot, slots
+from .engine import ArrayType, Layout, RType, ScalarType
 from .model import EnumDef, FlagsDef
+from .slots import Elements, Item, Key, Record, Role, Slot, tree
 from .values import EnumValue, FlagsValue
 
 if TYPE_CHECKING:
@@ -40,6 +42,153 @@ _CACHE_LIMIT = 256  # flags values kept per flags type; enums keep their defined
 
 class _Defer(Exception):
     """The fast path cannot vouch for this input: the reference codec answers instead."""
+
+
+# --- the values of a decoded image, lined up from the layout's slots -------------------------------------------
+
+Kind = Literal["struct", "union", "array", "int", "bytes", "bits", "bitfield"]
+Order = Literal["little", "big"]
+
+
+@dataclass(frozen=True)
+class _Value:
+    """One value (or container of values) of a decoded image, with the keys that reach it.
+
+    Containers (``struct``, ``union``, ``array``) read nothing; they are listed before
+    their contents so empty ones still appear. ``int`` and ``bytes`` read their bytes;
+    ``bits`` reads a bitfield run's bytes as one integer (its value is the run's
+    padding bits, as bytes); ``bitfield`` reads nothing itself and takes ``width``
+    bits at ``shift`` of the integer its ``word`` value read (``word`` None: its own
+    bytes, a bitfield viewed alone in a union).
+    """
+
+    path: tuple[Key, ...]
+    kind: Kind
+    offset: int
+    size: int
+    order: Order = "little"
+    signed: bool = False
+    enum: EnumDef | None = None
+    flags: FlagsDef | None = None
+    const: object = None  # the value a constant must decode to (a list for a byte-array constant)
+    optional: bool = False  # padding or a reserved region: encodes as zeros when not given
+    count: int = 0  # an array's elements
+    word: tuple[Key, ...] | None = None
+    shift: int = 0
+    width: int = 0
+    covered: int = 0  # a run's bits that members hold
+
+    @property
+    def name(self) -> str:
+        """The path as a reader writes it: ``info.vcpu_info[3].time.flags``."""
+        out = ""
+        for k in self.path:
+            out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else k)
+        return out
+
+
+def _values(root: Record) -> tuple[_Value, ...]:
+    """The slots of ``root`` as decoded values list them (``codec.plain``), depth first; the first is the layout.
+
+    Only the order is the codec's own: padding before the member it precedes, a bitfield
+    run's bytes before its members, a union's ``_raw`` before its views. Every offset, size,
+    byte order, shift and constant comes from the slots.
+    """
+    out: list[_Value] = []
+    _from_record(root, out)
+    return tuple(out)
+
+
+def _is_hole(item: Item) -> bool:
+    return isinstance(item, Slot) and item.role is Role.HOLE
+
+
+def _from_record(rec: Record, out: list[_Value]) -> None:
+    size = rec.layout.size
+    if rec.layout.kind == "union":
+        out.append(_Value(rec.keys, "union", rec.offset, size))
+        out.append(_Value((*rec.keys, "_raw"), "bytes", rec.offset, size))
+        for item in rec.items:
+            if not _is_hole(item):  # a union's tail padding is in its _raw, not a value of its own
+                _from_item(item, out, set())
+        return
+    out.append(_Value(rec.keys, "struct", rec.offset, size))
+    # constructs.layout_construct's order, which decoded values follow: each hole before the first member
+    # past it, the tail at the end. Slots list a record's holes first, in offset order, so one merge places
+    # them (a search per member was quadratic in a struct of a thousand fields).
+    holes = [item for item in rec.items if _is_hole(item)]
+    words: set[int] = set()
+    next_hole = 0
+    for item in rec.items[len(holes):]:
+        while next_hole < len(holes) and holes[next_hole].offset < item.offset:
+            _from_item(holes[next_hole], out, words)
+            next_hole += 1
+        _from_item(item, out, words)
+    for hole in holes[next_hole:]:
+        _from_item(hole, out, words)
+
+
+def _from_item(item: Item, out: list[_Value], words: set[int]) -> None:
+    if isinstance(item, Record):
+        _from_record(item, out)
+    elif isinstance(item, Elements):
+        out.append(_Value(item.keys, "array", item.offset, item.size, count=len(item.items)))
+        for elem in item.items:
+            _from_item(elem, out, words)
+    elif item.role is Role.HOLE:
+        out.append(_Value(item.keys, "bytes", item.offset, item.size, optional=True))
+    elif item.word is not None:
+        _from_bitfield(item, out, words)
+    elif item.role in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
+        out.append(_Value(item.keys, "bytes", item.offset, item.size, optional=True))
+    else:
+        assert item.rtype is not None
+        const = item.const
+        _from_leaf(item, item.rtype, item.offset, item.keys, None if const is None else _decoded(item.rtype, const),
+                   out)
+
+
+def _from_bitfield(s: Slot, out: list[_Value], words: set[int]) -> None:
+    """A bitfield (reserved or not, its value is its bits); in a struct its run's word comes first, once."""
+    word, m, scalar = s.word, s.member, s.scalar
+    assert word is not None and m is not None and m.bitfield is not None and scalar is not None
+    record = s.keys[:-1]
+    if word.key is not None and id(word) not in words:
+        words.add(id(word))
+        out.append(_Value((*record, word.key), "bits", word.offset, word.size, word.order, covered=word.covered))
+    out.append(_Value(s.keys, "bitfield", word.offset, word.size, word.order, scalar.scalar.signed, m.enum, m.flags,
+                      word=None if word.key is None else (*record, word.key), shift=s.shift,
+                      width=m.bitfield.width))
+
+
+def _from_leaf(s: Slot, t: RType, offset: int, keys: tuple[Key, ...], const: Any,
+               out: list[_Value]) -> None:
+    """A scalar, or a scalar array element by element (C arrays are contiguous: element i at i strides)."""
+    m = s.member
+    assert m is not None
+    if isinstance(t, ArrayType) and isinstance(t.elem, ScalarType) and t.elem.scalar.char:
+        out.append(_Value(keys, "bytes", offset, t.size, const=const))
+    elif isinstance(t, ArrayType):
+        out.append(_Value(keys, "array", offset, t.size, count=t.count, const=const))
+        step = t.elem.size
+        for i in range(t.count):
+            _from_leaf(s, t.elem, offset + i * step, (*keys, i), None if const is None else const[i], out)
+    else:
+        assert isinstance(t, ScalarType)
+        out.append(_Value(keys, "int", offset, t.size, "big" if t.endian == "big" else "little",
+                          t.scalar.signed, m.enum, m.flags, const=const))
+
+
+def _decoded(t: RType, raw: bytes) -> Any:
+    """A constant's bytes (``slots.const_bytes``) as the value a decode reads from them: an int, the bytes of a
+    char array, a list of elements (an ``s8`` list reads -128..127, as construct compares it)."""
+    if isinstance(t, ScalarType):
+        return int.from_bytes(raw, "big" if t.endian == "big" else "little", signed=t.scalar.signed)
+    assert isinstance(t, ArrayType)
+    if isinstance(t.elem, ScalarType) and t.elem.scalar.char:
+        return raw
+    step = t.elem.size
+    return [_decoded(t.elem, raw[i * step:(i + 1) * step]) for i in range(t.count)]
 
 
 # --- typed values, made once --------------------------------------------------------------------
@@ -153,11 +302,11 @@ def _lit(text: object) -> str:
 
 @dataclass
 class _Node:
-    slot: Slot
+    entry: _Value
     children: dict[Key, _Node] = field(default_factory=dict)
 
 
-def _tree(flat: tuple[Slot, ...]) -> _Node:
+def _nodes(flat: tuple[_Value, ...]) -> _Node:
     nodes: dict[tuple[Key, ...], _Node] = {}
     root = _Node(flat[0])
     nodes[()] = root
@@ -168,24 +317,24 @@ def _tree(flat: tuple[Slot, ...]) -> _Node:
     return root
 
 
-def _reads(s: Slot) -> bool:
-    return s.role in ("int", "bytes", "bits") or (s.role == "bitfield" and s.word is None)
+def _reads(s: _Value) -> bool:
+    return s.kind in ("int", "bytes", "bits") or (s.kind == "bitfield" and s.word is None)
 
 
-def _code(s: Slot) -> str:
-    """The struct code that reads a slot; bytes of odd integer widths are read as bytes."""
-    if s.role == "bytes" or s.size not in _INT_CODES:
+def _code(s: _Value) -> str:
+    """The struct code that reads a value; bytes of odd integer widths are read as bytes."""
+    if s.kind == "bytes" or s.size not in _INT_CODES:
         return f"{s.size}s"
     code = _INT_CODES[s.size]
-    return code if s.signed and s.role == "int" else code.upper()
+    return code if s.signed and s.kind == "int" else code.upper()
 
 
-def _as_int(s: Slot) -> bool:
-    return s.role != "bytes" and s.size in _INT_CODES
+def _as_int(s: _Value) -> bool:
+    return s.kind != "bytes" and s.size in _INT_CODES
 
 
-def _order(s: Slot) -> str | None:
-    """The byte order a slot's struct format needs (None: any, for bytes and single bytes)."""
+def _order(s: _Value) -> str | None:
+    """The byte order a value's struct format needs (None: any, for bytes and single bytes)."""
     return s.order if _as_int(s) and s.size > 1 else None
 
 
@@ -197,9 +346,9 @@ class _Lane:
     start: int
     end: int
     fmt: list[str] = field(default_factory=list)
-    reads: list[Slot] = field(default_factory=list)
+    reads: list[_Value] = field(default_factory=list)
 
-    def add(self, s: Slot) -> None:
+    def add(self, s: _Value) -> None:
         if s.offset > self.end:
             self.fmt.append(f"{s.offset - self.end}x")
         self.fmt.append(_code(s))
@@ -207,7 +356,7 @@ class _Lane:
         self.end = s.offset + s.size
 
 
-def _lanes(flat: tuple[Slot, ...], native: str) -> list[_Lane]:
+def _lanes(flat: tuple[_Value, ...], native: str) -> list[_Lane]:
     lanes: list[_Lane] = []
     for s in flat:
         if not _reads(s):
@@ -253,25 +402,25 @@ class _Source:
 class _Program:
     """The generated decode, encode and flat functions of one layout."""
 
-    def __init__(self, layout: Layout, flat: tuple[Slot, ...]) -> None:
+    def __init__(self, layout: Layout, flat: tuple[_Value, ...]) -> None:
         self.layout = layout
-        self.slots = flat
+        self.values = flat
         self.native = archmod.get(layout.arch).endian
         self.src = _Source()
         self.typed: dict[int, str] = {}
         self.read: list[str] = []
-        self.lanes = _lanes(self.slots, self.native)
+        self.lanes = _lanes(self.values, self.native)
         self.index: dict[tuple[Key, ...], int] = {}
-        self.read_slots: dict[tuple[Key, ...], Slot] = {}
+        self.read_values: dict[tuple[Key, ...], _Value] = {}
         for lane in self.lanes:
             for s in lane.reads:
                 self.index[s.path] = len(self.index)
-                self.read_slots[s.path] = s
-        self.bitfields = [s for s in self.slots if s.role == "bitfield"]
+                self.read_values[s.path] = s
+        self.bitfields = [s for s in self.values if s.kind == "bitfield"]
         # A bitfield viewed alone in a union reads its own bytes: that read is its "@word", its value comes later.
-        self.paths = tuple(s.name + ("@word" if s.role == "bitfield" else "") for lane in self.lanes
+        self.paths = tuple(s.name + ("@word" if s.kind == "bitfield" else "") for lane in self.lanes
                            for s in lane.reads) + tuple(s.name for s in self.bitfields)
-        root = _tree(self.slots)
+        root = _nodes(self.values)
         self._write_reader()
         self._write_decode(root)
         self._write_flat()
@@ -294,7 +443,7 @@ class _Program:
         read = [f"    if len(buf) != {self.layout.size}:",
                 "        raise _Defer",
                 f"    t = {' + '.join(parts) or '()'}"]
-        checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.slots
+        checks = [f"t[{self.index[s.path]}] != {src.obj(s.const)}" for s in self.values
                   if _reads(s) and s.const is not None]
         for i in range(0, len(checks), 32):
             read.append(f"    if {' or '.join(checks[i:i + 32])}:")
@@ -302,15 +451,15 @@ class _Program:
         self.read = read
         src.namespace["_Defer"] = _Defer
 
-    def _word(self, s: Slot) -> str:
+    def _word(self, s: _Value) -> str:
         """The integer a bitfield's bits are taken from."""
-        word_slot = self.read_slots[s.word if s.word is not None else s.path]
-        read = self.index[word_slot.path]
-        if _as_int(word_slot):
+        word_value = self.read_values[s.word if s.word is not None else s.path]
+        read = self.index[word_value.path]
+        if _as_int(word_value):
             return f"t[{read}]"
-        return f"int.from_bytes(t[{read}], {_lit(word_slot.order)})"
+        return f"int.from_bytes(t[{read}], {_lit(word_value.order)})"
 
-    def _bits_value(self, s: Slot) -> str:
+    def _bits_value(self, s: _Value) -> str:
         word = self._word(s)
         value = f"({word} >> {s.shift} & {(1 << s.width) - 1})"
         if s.signed:
@@ -318,7 +467,7 @@ class _Program:
             value = f"(({value} ^ {sign}) - {sign})"
         return value
 
-    def _typed(self, s: Slot) -> str | None:
+    def _typed(self, s: _Value) -> str | None:
         if s.enum is not None:
             return self._cache(s.enum, _EnumCache)
         if s.flags is not None:
@@ -332,15 +481,15 @@ class _Program:
         return name
 
     def _value(self, node: _Node) -> str:
-        s = node.slot
-        if s.role in ("struct", "union"):
+        s = node.entry
+        if s.kind in ("struct", "union"):
             items = ", ".join(f"{_lit(k)}: {self._value(c)}" for k, c in node.children.items())
             return "{" + items + "}"
-        if s.role == "array":
+        if s.kind == "array":
             return self._array(node)
-        if s.role == "bitfield":
+        if s.kind == "bitfield":
             value = self._bits_value(s)
-        elif s.role == "bits":
+        elif s.kind == "bits":
             read = f"t[{self.index[s.path]}]"
             word = read if _as_int(s) else f"int.from_bytes({read}, {_lit(s.order)})"
             pad = f"({word} & {~s.covered})"
@@ -353,10 +502,10 @@ class _Program:
 
     def _array(self, node: _Node) -> str:
         kids = list(node.children.values())
-        first = kids[0].slot if kids else None
-        if first is not None and all(k.slot.role == "int" for k in kids):
+        first = kids[0].entry if kids else None
+        if first is not None and all(k.entry.kind == "int" for k in kids):
             start = self.index[first.path]
-            if [self.index[k.slot.path] for k in kids] == list(range(start, start + len(kids))):
+            if [self.index[k.entry.path] for k in kids] == list(range(start, start + len(kids))):
                 typed = self._typed(first)
                 part = f"t[{start}:{start + len(kids)}]"
                 return f"list(map({typed}.__getitem__, {part}))" if typed else f"list({part})"
@@ -384,7 +533,7 @@ class _Program:
         for name, helper in (("_seq", _seq), ("_const", _const),
                              ("_padding", _padding), ("_union", _union), ("_View", _View)):
             self.src.namespace[name] = helper
-        entry = self._encoder(root, root.slot.offset, root.slot.size)
+        entry = self._encoder(root, root.entry.offset, root.entry.size)
         self.src.lines.append(f"encode = {entry}")
 
     def _encoder(self, node: _Node, base: int, size: int) -> str:
@@ -430,47 +579,52 @@ class _Program:
 
     def _put(self, node: _Node, value: str, body: list[str], items: list[_Item]) -> None:
         """Append what encodes ``node`` (whose value is the expression ``value``) to ``items``."""
-        s = node.slot
-        if s.role == "struct":
+        s = node.entry
+        if s.kind == "struct":
+            # Each run's members, found in one pass (a search per run was quadratic in a struct of bitfields).
+            runs: dict[tuple[Key, ...] | None, list[tuple[Key, _Value]]] = {}
             for key, child in node.children.items():
-                c = child.slot
-                if c.role == "bitfield":
+                if child.entry.kind == "bitfield":
+                    runs.setdefault(child.entry.word, []).append((key, child.entry))
+            for key, child in node.children.items():
+                c = child.entry
+                if c.kind == "bitfield":
                     continue  # written with its run's word
-                if c.role == "bits":
-                    self._put_word(node, child, value, items)
+                if c.kind == "bits":
+                    self._put_word(c, runs.get(c.path, []), value, items)
                     continue
                 # construct fills in what has a default (padding, reserved, constants); the rest must be given
                 if c.optional:  # construct's Default: left out (or None), it is zeros
                     got = f"{value}.get({_lit(key)}, {self.src.obj(bytes(c.size))})"
                 else:
                     got = f"{value}.get({_lit(key)})" if c.const is not None else f"{value}[{_lit(key)}]"
-                self._put(child, self._bind(got, body) if c.role in ("struct", "array") else got, body, items)
-        elif s.role == "union":
+                self._put(child, self._bind(got, body) if c.kind in ("struct", "array") else got, body, items)
+        elif s.kind == "union":
             views = []
             for key, child in node.children.items():
                 if key == "_raw":
                     continue
-                mask = self._view_mask(child.slot, s.offset)
-                views.append(_View(str(key), self._ns_fn(self._encoder(child, s.offset, child.slot.size)), mask))
+                mask = self._view_mask(child.entry, s.offset)
+                views.append(_View(str(key), self._ns_fn(self._encoder(child, s.offset, child.entry.size)), mask))
             arg = f"_union({value}, {s.size}, {self.src.obj(tuple(views))})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
-        elif s.role == "array":
+        elif s.kind == "array":
             seq = f"_const({value}, {self.src.obj(s.const)})" if s.const is not None else f"_seq({value}, {s.count})"
             local = self._bind(seq, body)
             kids = list(node.children.values())
-            if kids and all(k.slot.role == "int" and _as_int(k.slot) and _order(k.slot) in (None, self.native)
+            if kids and all(k.entry.kind == "int" and _as_int(k.entry) and _order(k.entry) in (None, self.native)
                             for k in kids):
-                code = _code(kids[0].slot)
+                code = _code(kids[0].entry)
                 items.append(_Item(s.offset, s.size, f"{len(kids)}{code}", f"*{local}", width=len(kids)))
                 return
             for i, child in enumerate(kids):
                 got = f"{local}[{i}]"
-                self._put(child, self._bind(got, body) if child.slot.role in ("struct", "array") else got,
+                self._put(child, self._bind(got, body) if child.entry.kind in ("struct", "array") else got,
                           body, items)
-        elif s.role == "bitfield":  # a bitfield viewed alone (a union member)
+        elif s.kind == "bitfield":  # a bitfield viewed alone (a union member)
             arg = f"(({value} & {(1 << s.width) - 1}) << {s.shift}).to_bytes({s.size}, {_lit(s.order)})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
-        elif s.role == "bytes":
+        elif s.kind == "bytes":
             if s.const is not None:
                 items.append(_Item(s.offset, s.size, f"{s.size}s", f"_const({value}, {self.src.obj(s.const)})"))
             else:
@@ -478,7 +632,7 @@ class _Program:
         else:
             self._put_int(s, value, items)
 
-    def _put_int(self, s: Slot, value: str, items: list[_Item]) -> None:
+    def _put_int(self, s: _Value, value: str, items: list[_Item]) -> None:
         if s.const is not None:
             value = f"_const({value}, {self.src.obj(s.const)})"
         if _as_int(s) and _order(s) in (None, self.native):
@@ -487,13 +641,11 @@ class _Program:
             arg = f"{value}.to_bytes({s.size}, {_lit(s.order)}, signed={bool(s.signed)})"
             items.append(_Item(s.offset, s.size, f"{s.size}s", arg))
 
-    def _put_word(self, record: _Node, run: _Node, value: str, items: list[_Item]) -> None:
-        s = run.slot
+    def _put_word(self, s: _Value, members: list[tuple[Key, _Value]], value: str, items: list[_Item]) -> None:
+        """A bitfield run's bytes: its padding bits as given, each member's bits from its value."""
         parts = [f"_padding({value}.get({_lit(s.path[-1])}), {_lit(s.order)}, {~s.covered})"]
-        for key, child in record.children.items():
-            c = child.slot
-            if c.role == "bitfield" and c.word == s.path:
-                parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
+        for key, c in members:
+            parts.append(f"(({value}.get({_lit(key)}, 0) & {(1 << c.width) - 1}) << {c.shift})")
         word = " | ".join(parts)
         if _as_int(s) and _order(s) in (None, self.native):
             items.append(_Item(s.offset, s.size, _code(s), word))
@@ -505,8 +657,8 @@ class _Program:
         namespace = self.src.namespace
         return lambda v: namespace[name](v)
 
-    def _view_mask(self, s: Slot, base: int) -> int:
-        if s.role == "bitfield":
+    def _view_mask(self, s: _Value, base: int) -> int:
+        if s.kind == "bitfield":
             mask = ((1 << s.width) - 1) << s.shift
             return int.from_bytes(mask.to_bytes(s.size, s.order), "little")
         return (1 << (8 * s.size)) - 1
@@ -522,7 +674,7 @@ def _program(layout: Layout) -> _Program | None:
     found = _PROGRAMS.get(id(layout))
     if found is not None and found[0] is layout:
         return found[1]
-    flat = slots(layout)
+    flat = _values(tree(layout))
     program = None
     if _expressible(flat):
         try:
@@ -535,7 +687,7 @@ def _program(layout: Layout) -> _Program | None:
     return program
 
 
-def _expressible(flat: tuple[Slot, ...]) -> bool:
+def _expressible(flat: tuple[_Value, ...]) -> bool:
     # construct compares a constant enum field's name string to the number and never matches;
     # the reference's behaviour there is its own, so leave such layouts to it.
     return not any(s.enum is not None and s.const is not None for s in flat)

@@ -36,7 +36,7 @@ from .errors import InputError, InputErrors, PvabiError
 from .findings import BREAKING, COMPATIBLE, SOURCE_ONLY, Finding, Identity
 from .history import HISTORY_RULES, protect
 from .model import Abi, FieldDef, RecordDef
-from .project import load
+from .project import Project
 from .rules import all_rules
 from .versions import VersionIndex, parse_name
 from .waivers import WAIVER_EXPIRED, WAIVER_UNUSED, Applied, Waiver, apply, load_waivers
@@ -209,13 +209,15 @@ def _image_finding(f: Finding, policy: Policy) -> GateFinding:
 
 # --- the run ---------------------------------------------------------------------------------------------------
 
-def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = None) -> CheckResult:
+def run_check(root: AbiRoot | Project, options: CheckOptions, progress: Progress | None = None) -> CheckResult:
     """Run every step of the gate on ``root``; raise ``PvabiError`` on bad input."""
+    project = Project.of(root)  # one project for every step: each version loads and lays out once
+    root = project.root
     tell = progress or (lambda i, n, what: None)
     today = options.today or dt.datetime.now(dt.UTC).date()
 
     tell(1, len(STEPS), "validating layouts, config and waivers")
-    abi, cfg, waivers, index = _validate(root)
+    abi, cfg, waivers, index = _validate(project)
     policy = Policy((options.mode or cfg.mode).lower(), (options.category or cfg.category).upper())
     if options.transitive is not None:
         cfg = replace(cfg, transitive=options.transitive)
@@ -236,7 +238,7 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
         steps.append(step)
         findings += violations
         tell(4, len(STEPS), "diffing the working layouts")
-        skipped, result, diff_findings = _diff(root, abi, index, policy, cfg, base_root, bool(tampered))
+        skipped, result, diff_findings = _diff(project, abi, index, policy, cfg, base_root, bool(tampered))
         base_note = ""
         if result is not None and base_root is not None:
             at_base = _base_identities(base_root, policy, cfg.transitive)
@@ -264,7 +266,7 @@ def run_check(root: AbiRoot, options: CheckOptions, progress: Progress | None = 
         steps += [Step("diff", SKIPPED, skipped), Step("policy", SKIPPED, "no diff to judge")]
 
     tell(6, len(STEPS), "checking generated headers")
-    header_step, stale = _headers(root)
+    header_step, stale = _headers(project)
     steps.append(header_step)
     findings += stale
     tell(7, len(STEPS), "image corpus")
@@ -324,13 +326,14 @@ def _waiver_step(root: AbiRoot, waivers: tuple[Waiver, ...], applied: Applied, f
     return Step("waivers", FAILED if out else OK, detail), out
 
 
-def _validate(root: AbiRoot) -> tuple[Abi, Config, tuple[Waiver, ...], VersionIndex]:
+def _validate(project: Project) -> tuple[Abi, Config, tuple[Waiver, ...], VersionIndex]:
     """Everything the later steps read, loaded once; every problem of every file raised together."""
+    root = project.root
     problems: list[InputError] = []
     loaded: dict[str, Any] = {}
     unwaivable = frozenset(GATE_RULES)
     waivable = frozenset(r.id for r in all_rules())
-    for name, load_it in (("abi", lambda: load(root, WORKING)),
+    for name, load_it in (("abi", lambda: project.load(WORKING)),
                           ("cfg", lambda: load_config(root.path, _shown(root, root.path / CONFIG_NAME))),
                           ("waivers", lambda: load_waivers(root, waivable, unwaivable)),
                           ("index", lambda: VersionIndex.read(root))):
@@ -369,16 +372,16 @@ def _old_side(index: VersionIndex, base_root: AbiRoot | None) -> str | None:
     return index.versions[-1].name if index.versions else None
 
 
-def _diff(root: AbiRoot, abi: Abi, index: VersionIndex, policy: Policy, cfg: Config, base_root: AbiRoot | None,
-          tampered: bool) -> tuple[str, DiffResult | None, list[GateFinding]]:
+def _diff(project: Project, abi: Abi, index: VersionIndex, policy: Policy, cfg: Config,
+          base_root: AbiRoot | None, tampered: bool) -> tuple[str, DiffResult | None, list[GateFinding]]:
     """The working layouts against the release they are judged by; when it cannot run, why not."""
     if tampered:
         return "frozen versions do not match their hashes: nothing to diff against", None, []
     old = _old_side(index, base_root)
     if old is None:
         return "no frozen version yet (pvabi freeze v1.0 starts the history)", None, []
-    result = run_diff(root, old, WORKING, policy, cfg.transitive)
-    olds = {r.old: load(root, r.old) for r in result.reports}
+    result = run_diff(project, old, WORKING, policy, cfg.transitive)
+    olds = {r.old: project.load(r.old) for r in result.reports}
     out = []
     for report, shown in deduplicated(result):
         for f, others in shown:
@@ -452,9 +455,10 @@ def _without(result: DiffResult, set_aside: set[tuple[object, ...]]) -> DiffResu
 
 # --- generated headers ---------------------------------------------------------------------------------------
 
-def _headers(root: AbiRoot) -> tuple[Step, list[GateFinding]]:
+def _headers(project: Project) -> tuple[Step, list[GateFinding]]:
     """Committed C headers, found by their banner under the repository's include/, must be what
     ``pvabi gen c`` writes today with the options their banner records."""
+    root = project.root
     from .codegen import outputs, read_source, stale
     from .codegen.c import COptions
 
@@ -472,7 +476,7 @@ def _headers(root: AbiRoot) -> tuple[Step, list[GateFinding]]:
             out.append(GateFinding(HEADERS_STALE, ERROR, f"the banner's command {command!r} is not one pvabi "
                                    "gen c wrote; regenerate the headers", shown, step="headers"))
             continue
-        files = outputs("c", read_source(root, args.get("--abi-version", WORKING)),
+        files = outputs("c", read_source(project, args.get("--abi-version", WORKING)),
                         COptions(types=args.get("--types", "stdint"), prefix=args.get("--prefix", ""),
                                  command=command), directory)
         if stale("c", files, directory, lambda p: _shown(root, p)):

@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from .abiroot import WORKING, AbiRoot
 from .errors import InputError, PvabiError
 from .imagedecode import Decoded, decode, json_value, written_by
 from .versions import VersionIndex, locked, write_atomic
-from .yamlsafe import StrictValidator, excerpt, read_regular, schema_error_path, schema_message
+from .yamlsafe import excerpt, read_regular, schema_error_path, schema_message, schema_violations
 
 SIDECAR_SCHEMA = "pvabi.image/1"
 INDEX_SCHEMA = "pvabi.images/1"
@@ -73,12 +71,6 @@ def _shown(root: AbiRoot, path: Path) -> str:
         return str(path)
 
 
-@cache
-def _validator() -> Any:
-    text = resources.files("pvabi").joinpath("schemas/image.schema.json").read_text("utf-8")
-    return StrictValidator(json.loads(text))
-
-
 def _read_json(path: Path, shown: str, limit: int) -> Any:
     try:
         return json.loads(read_regular(path, shown, limit).decode("utf-8"))
@@ -90,7 +82,7 @@ def read_sidecar(root: AbiRoot, path: Path) -> Image:
     """One sidecar, checked against its schema and its own file name."""
     shown = _shown(root, path)
     data = _read_json(path, shown, MAX_SIDECAR_BYTES)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(schema_violations("image.schema.json", data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         err = errors[0]
         where = ".".join(str(p) for p in schema_error_path(err)) or None

@@ -9,14 +9,9 @@ and sizes, bounds). Nothing here computes offsets itself.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from . import arch as archmod
 from . import expr
@@ -38,12 +33,10 @@ from .model import (
 )
 from .yamlsafe import (
     Document,
-    StrictValidator,
     load_file,
-    load_text,
-    read_regular,
     schema_error_path,
     schema_message,
+    schema_violations,
     yaml_files,
 )
 
@@ -84,19 +77,21 @@ def c_reserved(name: str, file_scope: bool) -> bool:
             or (file_scope and name.startswith("_")))
 
 
-@cache
-def layout_schema() -> dict[str, Any]:
-    """The JSON Schema every layout file is validated against (shipped in the package)."""
-    text = resources.files("pvabi").joinpath("schemas/layout.schema.json").read_text("utf-8")
-    return dict(json.loads(text))
+LAYOUT_SCHEMA = "layout.schema.json"  # every layout file is validated against it (shipped in the package)
+
+
+def _best_match(err: Any) -> Any:
+    import jsonschema  # only for a file that failed the schema: see yamlsafe.schema_violations
+
+    return jsonschema.exceptions.best_match([err])
 
 
 def load_abi(layouts_dir: Path, name: str = "working", display_root: Path | None = None,
              cached: bool = False) -> Abi:
     """Load and check every ``*.yaml`` in ``layouts_dir``; raise InputErrors listing all problems.
 
-    ``cached``: the files are a frozen version's, whose bytes are hash-locked, so documents that passed
-    the schema before are taken from ``doccache`` instead of being parsed and validated again.
+    ``cached``: documents whose exact bytes passed the schema before are taken from ``doccache``
+    instead of being parsed and validated again (``Project`` always asks; a library call opts in).
     """
     abi, errors = load_abi_collect(layouts_dir, name, display_root, cached)
     if errors:
@@ -161,18 +156,7 @@ def _read(path: Path, shown: str, cached: bool) -> tuple[Document, list[InputErr
         return doc, _schema_errors(doc)
     from . import doccache
 
-    content = read_regular(path, shown)
-    remembered = doccache.get(content, shown)
-    if remembered is not None:
-        return remembered, []
-    try:
-        doc = load_text(content.decode("utf-8"), shown)
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", shown) from None
-    problems = _schema_errors(doc)
-    if not problems:
-        doccache.put(content, doc)
-    return doc, problems
+    return doccache.load_checked(path, shown, LAYOUT_SCHEMA, _schema_errors)
 
 
 def _unknown_types(invalid: list[Document], valid: list[Document]) -> list[InputError]:
@@ -207,10 +191,9 @@ def _display(path: Path, root: Path | None) -> str:
 
 
 def _schema_errors(doc: Document) -> list[InputError]:
-    validator = StrictValidator(layout_schema())
     out = []
-    for err in validator.iter_errors(doc.data):
-        best = jsonschema.exceptions.best_match([err]) if err.context else err
+    for err in schema_violations(LAYOUT_SCHEMA, doc.data):
+        best = _best_match(err) if err.context else err
         path = tuple(best.absolute_path)
         line = doc.line(schema_error_path(best))
         out.append(InputError(schema_message(best), doc.file, line, _field_path(doc.data, path)))

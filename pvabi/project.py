@@ -99,9 +99,8 @@ class Project:
         found = self._loaded.get(name)
         if found is None:
             # Through the module, so a test can count the loads by replacing loader.load_abi.
-            # A frozen version's files are hash-locked (verified before this): their parsed documents cache.
-            found = self._loaded[name] = loader.load_abi(directory, name, self.root.display_base,
-                                                         cached=name != WORKING)
+            # Cached documents are keyed by the bytes read, so an edited working file simply misses.
+            found = self._loaded[name] = loader.load_abi(directory, name, self.root.display_base, cached=True)
         return found
 
     def layout(self, name: str, version: str = WORKING, arch: str | None = None) -> Layout:

@@ -2,8 +2,9 @@
 
 A slot is a leaf (a scalar, a scalar array or char array taken whole, a
 bitfield), a reserved region, a constant or a padding hole, at an absolute
-byte offset. The codec's checks, the witness search, ``show`` and the C
-checks all read these; nothing else walks a layout to find its leaves.
+byte offset. The codec's checks, the witness search, ``show``, the C checks and
+the struct fast path (``fastcodec``) all read these; nothing else walks a layout
+to find its leaves.
 
 Unions: ``slots(layout)`` lists every member (every "view") of every union,
 so slots of one union overlap; ``slots(layout, view=k)`` keeps only member
@@ -11,6 +12,11 @@ so slots of one union overlap; ``slots(layout, view=k)`` keeps only member
 through one view, so only that view's constants and enum values hold).
 Arrays of records are unrolled element by element; arrays of scalars stay
 one slot (``dims`` gives their shape).
+
+``tree(layout)`` is the same walk with its structure kept: the records and
+arrays of records the slots sit in, so a consumer that rebuilds nested values
+(the fast path) sees empty structs and empty arrays too. ``slots`` is its
+leaves, in the same order.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from .engine import ArrayType, BitField, Layout, Member, RecordType, RType, ScalarType
+from .values import bits_key, hole_key
+
+Key = str | int  # a key of decoded values: a member, ``_hole_N`` or ``_bits_N``; or a list index
 
 
 class Role(StrEnum):
@@ -29,6 +39,22 @@ class Role(StrEnum):
     RESERVED_ZERO = "reserved-zero"
     RESERVED_ANY = "reserved-any"
     HOLE = "hole"
+
+
+@dataclass(frozen=True)
+class Word:
+    """The integer a bitfield's bits are taken from, made of ``size`` bytes at ``offset`` in ``order``.
+
+    In a struct it is the bytes of the bitfield's run (shared, as one object, by every member of
+    the run; ``key`` is where decoded values keep its padding bits); a bitfield that is a union's
+    view has a word of its own bytes and no ``key``.
+    """
+
+    offset: int
+    size: int
+    order: Literal["little", "big"]
+    covered: int  # the bits of the word some member holds; the rest is bit padding
+    key: str | None
 
 
 @dataclass(frozen=True)
@@ -41,6 +67,9 @@ class Slot:
     role: Role
     member: Member | None = None  # None for a hole
     rtype: ScalarType | ArrayType | None = None  # None for holes and reserved regions of record type
+    keys: tuple[Key, ...] = ()  # the keys that reach its value in decoded values (``path`` as data)
+    word: Word | None = None  # a bitfield's word
+    shift: int = 0  # a bitfield: the right shift that brings its bits to bit 0 of its word
 
     @property
     def bitfield(self) -> BitField | None:
@@ -82,24 +111,90 @@ class Slot:
         return self.role in (Role.FIELD, Role.CONSTANT)
 
 
+@dataclass(frozen=True)
+class Record:
+    """A struct or union the walk went through, at ``offset``: its holes first, then its members' items."""
+
+    path: str
+    keys: tuple[Key, ...]
+    offset: int
+    layout: Layout
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Elements:
+    """An array of records (or of arrays of records), element by element; ``items`` may be empty."""
+
+    path: str
+    keys: tuple[Key, ...]
+    offset: int
+    size: int
+    member: Member
+    items: tuple[Item, ...]
+
+
+Item = Slot | Record | Elements
+
+
 def slots(layout: Layout, view: int | None = None) -> tuple[Slot, ...]:
     """Every slot of ``layout`` in declaration order, holes first per record; cached (layouts are immutable)."""
     return _cached(layout, view)
 
 
+def tree(layout: Layout, view: int | None = None) -> Record:
+    """The walk ``slots`` flattens, as nested records and arrays of records; cached like ``slots``."""
+    return _tree(layout, view)
+
+
+@lru_cache(maxsize=256)
+def _tree(layout: Layout, view: int | None) -> Record:
+    return _record(layout, 0, "", (), view)
+
+
 @lru_cache(maxsize=256)
 def _cached(layout: Layout, view: int | None) -> tuple[Slot, ...]:
-    return tuple(_walk(layout, 0, "", view))
+    return tuple(leaves(tree(layout, view)))
 
 
-def _walk(layout: Layout, base: int, prefix: str, view: int | None) -> Iterator[Slot]:
-    for h in layout.holes:
-        yield Slot(f"{prefix}_hole_{h.offset}", base + h.offset, h.size, Role.HOLE)
+def leaves(item: Item) -> Iterator[Slot]:
+    """The slots under ``item``, in the order ``slots`` lists them (iteratively: nesting is deep)."""
+    stack: list[Item] = [item]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, Slot):
+            yield top
+        else:
+            stack.extend(reversed(top.items))
+
+
+def _record(layout: Layout, base: int, path: str, keys: tuple[Key, ...], view: int | None) -> Record:
+    prefix = path + "." if path else ""
+    items: list[Item] = [Slot(prefix + hole_key(h.offset), base + h.offset, h.size, Role.HOLE,
+                              keys=(*keys, hole_key(h.offset))) for h in layout.holes]
     members = layout.members
     if view is not None and layout.kind == "union" and members:
         members = (members[view % len(members)],)
+    words = _words(layout, base)
     for m in members:
-        yield from _member(m, m.rtype, base + m.offset, prefix + m.name, view)
+        items.append(_member(m, m.rtype, base + m.offset, prefix + m.name, (*keys, m.name), view, words))
+    return Record(path, keys, base, layout, tuple(items))
+
+
+def _words(layout: Layout, base: int) -> dict[str, tuple[Word, int]]:
+    """Each bitfield member's word and shift: its run's bytes in a struct, its own bytes in a union."""
+    out: dict[str, tuple[Word, int]] = {}
+    for run in layout.bit_runs:  # empty for a union
+        word = Word(base + run.offset, run.size, run.order, run.covered, bits_key(run.offset))
+        for m in run.members:
+            out[m.name] = (word, run.shift(m))
+    if layout.kind == "union":
+        for m in layout.members:
+            bf = m.bitfield
+            if bf is not None:
+                own = ((1 << bf.width) - 1) << bf.shift
+                out[m.name] = (Word(base + m.offset, m.size, bf.order, own, None), bf.shift)
+    return out
 
 
 def role_of(m: Member) -> Role:
@@ -110,19 +205,29 @@ def role_of(m: Member) -> Role:
     return Role.CONSTANT if m.field.const is not None else Role.FIELD
 
 
-def _member(m: Member, t: RType, offset: int, path: str, view: int | None) -> Iterator[Slot]:
+def _member(m: Member, t: RType, offset: int, path: str, keys: tuple[Key, ...], view: int | None,
+            words: dict[str, tuple[Word, int]]) -> Item:
     role = role_of(m)
     if role in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
         leaf = t if isinstance(t, (ScalarType, ArrayType)) else None
-        yield Slot(path, offset, m.size if t is m.rtype else t.size, role, m, leaf)
-    elif isinstance(t, RecordType):
-        yield from _walk(t.layout, offset, path + ".", view)
-    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
-        for i in range(t.count):
-            yield from _member(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", view)
-    else:
-        assert isinstance(t, (ScalarType, ArrayType))
-        yield Slot(path, offset, m.size if t is m.rtype else t.size, role, m, t)
+        return _leaf(path, offset, m.size if t is m.rtype else t.size, role, m, leaf, keys, words)
+    if isinstance(t, RecordType):
+        return _record(t.layout, offset, path, keys, view)
+    if isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+        step = t.elem.size
+        elems = tuple(_member(m, t.elem, offset + i * step, f"{path}[{i}]", (*keys, i), view, words)
+                      for i in range(t.count))
+        return Elements(path, keys, offset, t.size, m, elems)
+    assert isinstance(t, (ScalarType, ArrayType))
+    return _leaf(path, offset, m.size if t is m.rtype else t.size, role, m, t, keys, words)
+
+
+def _leaf(path: str, offset: int, size: int, role: Role, m: Member, t: ScalarType | ArrayType | None,
+          keys: tuple[Key, ...], words: dict[str, tuple[Word, int]]) -> Slot:
+    if m.bitfield is not None:
+        word, shift = words[m.name]
+        return Slot(path, offset, size, role, m, t, keys, word, shift)
+    return Slot(path, offset, size, role, m, t, keys)
 
 
 def offset_of(layout: Layout, path: str) -> int | None:
@@ -161,4 +266,5 @@ def const_bytes(m: Member) -> bytes | None:
     return bytes(b & 0xFF for b in const).ljust(t.size, b"\0")
 
 
-__all__ = ["Role", "Slot", "const_bytes", "encode_int", "offset_of", "role_of", "slots"]
+__all__ = ["Elements", "Item", "Key", "Record", "Role", "Slot", "Word", "const_bytes", "encode_int", "leaves",
+           "offset_of", "role_of", "slots", "tree"]

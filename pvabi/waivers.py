@@ -13,11 +13,8 @@ waivable at all: the file may not name them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from . import yamlsafe
 from .abiroot import AbiRoot
@@ -25,6 +22,7 @@ from .errors import InputError, InputErrors
 from .findings import Identity
 
 WAIVERS_NAME = "waivers.yaml"
+WAIVERS_SCHEMA = "waivers.schema.json"
 ANY_ARCH = "*"
 WAIVER_EXPIRED, WAIVER_UNUSED = "WAIVER_EXPIRED", "WAIVER_UNUSED"
 
@@ -59,11 +57,6 @@ class Waiver:
         return f"{self.rule} {path} on {'every architecture' if self.arch == ANY_ARCH else self.arch}"
 
 
-def _schema() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(resources.files("pvabi").joinpath("schemas/waivers.schema.json").read_text())
-    return data
-
-
 def load_waivers(root: AbiRoot, waivable: frozenset[str], unwaivable: frozenset[str]) -> tuple[Waiver, ...]:
     """The waivers of ``root`` (none without the file), every problem reported at once.
 
@@ -81,10 +74,10 @@ def load_waivers(root: AbiRoot, waivable: frozenset[str], unwaivable: frozenset[
             raise InputError("write the date quoted, as text: expires: \"YYYY-MM-DD\"", e.file, e.line,
                              e.field) from None
         raise
-    validator = yamlsafe.StrictValidator(_schema())
     errors = [InputError(yamlsafe.schema_message(err), shown, doc.line(yamlsafe.schema_error_path(err)),
                          ".".join(str(p) for p in err.absolute_path) or None)
-              for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path))]
+              for err in sorted(yamlsafe.schema_violations(WAIVERS_SCHEMA, doc.data),
+                                 key=lambda e: list(e.absolute_path))]
     if errors:
         raise InputErrors(errors)
     out: list[Waiver] = []

@@ -9,6 +9,7 @@ for type checkers only and are not edges at all.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,25 @@ def test_starting_pvabi_imports_no_heavy_library(argv: list[str]) -> None:
     assert run.stdout.splitlines()[-1] == "[]"
     if "--help" in argv:
         assert "Usage: pvabi" in run.stdout
+
+
+# Commands that read a valid ABI run on the schema closures (schemacheck) and the struct fast path: jsonschema
+# is for explaining a bad file, construct for the reference codec, deepdiff for the diff's safety net. Run a
+# second time, every layout document comes from the cache (doccache), so PyYAML is not imported either.
+@pytest.mark.parametrize("argv", [["validate"], ["show", "shared_info_page"], ["show", "vcpu_info", "--json"],
+                                  ["decode", "shared_info_page", "abi/images/shared_info_page-x86_64-v2.0-guest.bin"]])
+def test_commands_on_a_valid_abi_import_no_validator_or_reference_codec(argv: list[str], tmp_path: Path) -> None:
+    code = ("import sys\n"
+            f"sys.argv = ['pvabi', *{argv!r}]\n"
+            "from pvabi.cli import main\n"
+            "try:\n"
+            "    main()\n"
+            "except SystemExit as e:\n"
+            "    code = e.code\n"
+            "heavy = ('construct', 'jsonschema', 'deepdiff', 'rich', 'yaml')\n"
+            "print(sorted(m for m in heavy if m in sys.modules), code)\n")
+    env = {**os.environ, "PVABI_CACHE_DIR": str(tmp_path / "cache")}
+    cold, warm = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                                 cwd=REPO, env=env) for _ in range(2))
+    assert cold.stdout.splitlines()[-1] in ("['yaml'] 0", "['yaml'] None"), cold.stdout[-500:] + cold.stderr
+    assert warm.stdout.splitlines()[-1] in ("[] 0", "[] None"), warm.stdout[-500:] + warm.stderr

@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import CODEC_LAYOUT
+from objimage import object_image
+from test_bitfields_vs_compiler import BITFIELDS_YAML, decls, fill
+from test_engine_vs_compiler import load_yaml_text, requires
 
 from pvabi.abiroot import find_root
+from pvabi.codec import ConstructCodec
 from pvabi.engine import Layout, Resolver
 from pvabi.project import load
-from pvabi.slots import Role, const_bytes, offset_of, slots
+from pvabi.slots import Elements, Record, Role, const_bytes, leaves, offset_of, slots, tree
 
 BITS = """\
 meta:
@@ -72,3 +79,123 @@ def test_one_constant_encoder_for_text_and_byte_lists(make_abi: Callable[..., Pa
     text, listed = bf.member("text"), bf.member("list")
     assert text is not None and listed is not None
     assert const_bytes(text) == const_bytes(listed) == b"AB\0\0"
+
+
+# --- the tree the fast path reads: structure, keys, bitfield words ---------------------------------------------
+
+SHAPES = """\
+meta: {id: shapes, doc: "Empty records and arrays; arrays of records holding unions with bitfield views."}
+types:
+  nothing:
+    kind: struct
+    doc: An empty struct (a GCC extension, 0 bytes).
+    fields: []
+  view:
+    kind: union
+    doc: A word, or its low bits alone.
+    fields:
+      - {name: word, type: u32, doc: Whole.}
+      - {name: low, type: u32, bits: 5, doc: Low bits.}
+  cell:
+    kind: struct
+    doc: An element.
+    fields:
+      - {name: tag, type: u8, doc: Tag.}
+      - {name: v, type: view, doc: The union.}
+  shapes:
+    kind: struct
+    doc: Every container shape.
+    fields:
+      - {name: none, type: nothing, doc: Empty.}
+      - {name: zero, type: cell, count: 0, doc: No elements.}
+      - {name: grid, type: cell, count: [2, 2], doc: Two by two.}
+      - {name: flag, type: u16, bits: 3, doc: Bits.}
+      - {name: more, type: u16, bits: 9, doc: More bits.}
+      - {name: word, type: u32, doc: After the run.}
+"""
+
+
+def _shapes(make_abi: Callable[..., Path], arch: str) -> Layout:
+    root = make_abi({"shapes": SHAPES})
+    return Resolver(load(find_root(root.parent)), arch).layout("shapes")
+
+
+def _reader_path(keys: tuple[str | int, ...]) -> str:
+    out = ""
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else k)
+    return out
+
+
+def _at(values: Any, keys: tuple[str | int, ...]) -> Any:
+    for k in keys:
+        values = values[k]
+    return values
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "ppc64"])
+def test_the_tree_holds_empty_records_and_arrays_and_its_leaves_are_the_slots(
+        make_abi: Callable[..., Path], arch: str) -> None:
+    layout = _shapes(make_abi, arch)
+    root = tree(layout)
+    assert tuple(leaves(root)) == slots(layout) and tree(layout) is root
+    by = {item.path: item for item in root.items}
+    assert isinstance(by["none"], Record) and by["none"].items == () and by["none"].keys == ("none",)
+    assert isinstance(by["zero"], Elements) and by["zero"].items == ()
+    grid = by["grid"]
+    assert isinstance(grid, Elements) and len(grid.items) == 2
+    row = grid.items[1]
+    assert isinstance(row, Elements) and [e.path for e in row.items] == ["grid[1][0]", "grid[1][1]"]
+    assert all(isinstance(e, Record) and e.keys == ("grid", 1, i) for i, e in enumerate(row.items))
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "ppc64", "x86_32"])
+def test_keys_reach_every_slot_in_decoded_values(make_abi: Callable[..., Path], arch: str) -> None:
+    """The keys are the path as data: they find each slot's value (and a run's padding bits) in a real decode."""
+    layout = _shapes(make_abi, arch)
+    values = ConstructCodec(layout).parse(bytes(range(256))[:layout.size])
+    for s in slots(layout):
+        assert _reader_path(s.keys) == s.path
+        _at(values, s.keys)  # a KeyError or IndexError fails the test
+        if s.word is not None and s.word.key is not None:
+            assert s.word.key in _at(values, s.keys[:-1]), s.path
+
+
+def test_bitfields_of_a_run_share_one_word_and_a_union_view_has_its_own(make_abi: Callable[..., Path]) -> None:
+    layout = _shapes(make_abi, "x86_64")
+    by = {s.path: s for s in slots(layout)}
+    flag, more, low = by["flag"], by["more"], by["grid[0][1].v.low"]
+    assert flag.word is more.word and flag.word is not None
+    assert (flag.word.size, flag.word.key, flag.shift, more.shift) == (2, f"_bits_{flag.word.offset}", 0, 3)
+    assert flag.word.covered == (1 << 12) - 1
+    assert low.word is not None and low.word.key is None and (low.word.offset, low.word.size) == (low.offset, 1)
+    assert by["word"].word is None and by["word"].shift == 0
+
+
+@requires("clang")
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32", "arm32", "aarch64", "ppc64", "s390x"])
+@pytest.mark.parametrize("name", ["hv_msr", "straddle", "packed_bits"])
+def test_words_and_shifts_read_the_bits_a_compiler_stored(arch: str, name: str, tmp_path: Path) -> None:
+    """Independent truth: the compiler's initialised object; each bitfield slot's word, shift and width give
+    back the value C stored, and the word holds the bytes the slot says the bits touch."""
+    abi = load_yaml_text(BITFIELDS_YAML)
+    resolver = Resolver(abi, arch)
+    layout = resolver.layout(name)
+    for seed in range(3):
+        inits, expected = fill(layout, random.Random(seed), arch)
+        image = object_image(arch, decls(abi, resolver, name) + f"struct {name} obj = {{{', '.join(inits)}}};\n",
+                             tmp_path)
+        checked = 0
+        for s in slots(layout):
+            if s.word is None:
+                continue
+            bf, scalar = s.bitfield, s.scalar
+            assert bf is not None and scalar is not None
+            w = s.word
+            assert w.offset <= s.offset and s.offset + s.size <= w.offset + w.size
+            number = int.from_bytes(image[w.offset:w.offset + w.size], w.order) >> s.shift & ((1 << bf.width) - 1)
+            if scalar.scalar.signed and number >> (bf.width - 1):
+                number -= 1 << bf.width
+            assert number == _at(expected, s.keys), f"{name}.{s.path} on {arch}: image {image.hex()}"
+            checked += 1
+        assert checked == sum(1 for m in layout.members if m.bitfield is not None)

@@ -14,12 +14,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pvabi import yamlsafe
+from pvabi import yamlparse, yamlsafe
 from pvabi.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "abi").rglob("*.yaml")) + sorted((ROOT / "pvabi").rglob("*.yaml"))
-PARSERS = [yamlsafe._Yaml12Loader, yamlsafe._LOADER]
+PARSERS = [yamlparse.PurePythonLoader, yamlparse.LOADER]
 
 pytestmark = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml: one parser only")
 
@@ -28,14 +28,14 @@ def _both(text: str) -> list[yamlsafe.Document | str]:
     out: list[yamlsafe.Document | str] = []
     for parser in PARSERS:
         try:
-            out.append(yamlsafe._load(text, "f.yaml", parser))
+            out.append(yamlparse.parse(text, "f.yaml", parser))
         except InputError as e:
             out.append(f"{e.file}:{e.line}:{e.field}")
     return out
 
 
 def test_the_fast_parser_is_libyaml() -> None:
-    assert yamlsafe._LOADER.__mro__[1] is yaml.CSafeLoader
+    assert yamlparse.LOADER.__mro__[1] is yaml.CSafeLoader
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
@@ -83,7 +83,7 @@ def test_tricky_and_bad_input_agree(text: str) -> None:
 
 
 def test_aliases_expand_with_their_lines() -> None:
-    doc = yamlsafe._load("a: &x\n  b: 1\nd: *x\n", "f.yaml", yamlsafe._LOADER)
+    doc = yamlparse.parse("a: &x\n  b: 1\nd: *x\n", "f.yaml", yamlparse.LOADER)
     assert doc.data == {"a": {"b": 1}, "d": {"b": 1}}
     assert doc.data["a"] is not doc.data["d"]  # expanded, not shared: consumers may not mutate one through the other
     assert doc.lines[("d",)] == 3 and doc.lines[("d", "b")] == 2
@@ -96,7 +96,7 @@ def test_billion_laughs_stops_at_the_node_bound() -> None:
         lines.append(f"a{i}: &a{i} [{refs}]")
     for parser in PARSERS:
         with pytest.raises(InputError, match="YAML nodes"):
-            yamlsafe._load("\n".join(lines) + "\n", "f.yaml", parser)
+            yamlparse.parse("\n".join(lines) + "\n", "f.yaml", parser)
 
 
 @pytest.mark.parametrize("style", ["flow", "block"])
@@ -105,7 +105,7 @@ def test_depth_bound_on_both_parsers(style: str) -> None:
     text = "[" * depth + "]" * depth if style == "flow" else "".join(" " * i + "k:\n" for i in range(depth))
     for parser in PARSERS:
         with pytest.raises(InputError, match="nested"):
-            yamlsafe._load(text, "f.yaml", parser)
+            yamlparse.parse(text, "f.yaml", parser)
 
 
 def test_alias_cannot_smuggle_depth() -> None:
@@ -113,7 +113,7 @@ def test_alias_cannot_smuggle_depth() -> None:
     text = f"a: &x {inner}\nb: [[[[[[[[[[[[[[[*x]]]]]]]]]]]]]]]\n"
     for parser in PARSERS:
         with pytest.raises(InputError, match="nested"):
-            yamlsafe._load(text, "f.yaml", parser)
+            yamlparse.parse(text, "f.yaml", parser)
 
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)

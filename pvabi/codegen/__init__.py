@@ -14,26 +14,30 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..versions import write_atomic
-from . import c, python
 from .source import Source, read_source
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    generate: Callable[[Source, Any], dict[str, bytes]]
+    module: str  # imported only to generate: pvabi show spells C types without loading any target
     single_file: bool  # -o names a file (python) rather than a directory (c)
     suffix: str
 
+    def generate(self, src: Source, options: Any) -> dict[str, bytes]:
+        generate: Callable[[Source, Any], dict[str, bytes]] = import_module(self.module).generate
+        return generate(src, options)
+
 
 TARGETS: dict[str, Target] = {
-    "c": Target("c", c.generate, single_file=False, suffix=".h"),
-    "python": Target("python", python.generate, single_file=True, suffix=".py"),
+    "c": Target("c", "pvabi.codegen.c", single_file=False, suffix=".h"),
+    "python": Target("python", "pvabi.codegen.python", single_file=True, suffix=".py"),
 }
 
 __all__ = ["TARGETS", "Source", "Target", "outputs", "read_source", "stale", "write"]
