@@ -21,7 +21,8 @@ from typing import Any
 from .decoder import read_slot
 from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .findings import Witness
-from .slots import Role, Slot, encode_int, role_of, slots
+from .slots import Key, Role, Slot, _words, encode_int, role_of, slots
+from .slots import _member as _slot_member  # the one constructor of a leaf slot (keys, bitfield words)
 from .values import EnumValue, FlagsValue
 
 SEEDS = 8
@@ -145,40 +146,41 @@ def _written(layout: Layout, seed: int, pick: dict[str, int]) -> Iterable[Slot]:
     if layout.values <= WALK_ABOVE:
         yield from (r for r in slots(layout, _view(layout, seed)) if _acts(r, pick))
         return
-    yield from _walk_written(layout, 0, "", seed, pick)
+    yield from _walk_written(layout, 0, "", (), seed, pick)
 
 
 WALK_ABOVE = 4096  # values; a smaller layout's cached flattening is cheaper to read than a walk
 
 
-def _walk_written(layout: Layout, base: int, prefix: str, seed: int, pick: dict[str, int]) -> Iterable[Slot]:
-    # The walk of ``slots._walk`` (holes, which are never written, left out), pruned where nothing is written.
+def _walk_written(layout: Layout, base: int, path: str, keys: tuple[Key, ...], seed: int,
+                  pick: dict[str, int]) -> Iterable[Slot]:
+    # ``slots``' own walk (holes, which are never written, left out), pruned where nothing is written;
+    # its leaves are built by ``slots``' own constructor, so they are the flattening's slots.
+    prefix = path + "." if path else ""
     members = layout.members
     if layout.kind == "union" and members:
         members = (members[seed % len(members)],)
+    words = _words(layout, base)
     for m in members:
-        yield from _member_written(m, m.rtype, base + m.offset, prefix + m.name, seed, pick)
+        yield from _member_written(m, m.rtype, base + m.offset, prefix + m.name, (*keys, m.name), seed, pick,
+                                   words)
 
 
-def _member_written(m: Member, t: RType, offset: int, path: str, seed: int,
-                    pick: dict[str, int]) -> Iterable[Slot]:
-    role = role_of(m)
-    size = m.size if t is m.rtype else t.size
-    if role in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
-        leaf = t if isinstance(t, (ScalarType, ArrayType)) else None
-        slot = Slot(path, offset, size, role, m, leaf)
-    elif isinstance(t, RecordType):
-        yield from _walk_written(t.layout, offset, path + ".", seed, pick)
+def _member_written(m: Member, t: RType, offset: int, path: str, keys: tuple[Key, ...], seed: int,
+                    pick: dict[str, int], words: dict[str, Any]) -> Iterable[Slot]:
+    reserved = role_of(m) in (Role.RESERVED_ZERO, Role.RESERVED_ANY)
+    if not reserved and isinstance(t, RecordType):
+        yield from _walk_written(t.layout, offset, path, keys, seed, pick)
         return
-    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+    if not reserved and isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
         if not _writes_into(t.leaf.layout, seed) and not any(_under(p, path) for p in pick):
             return  # garbage only, in every element
         for i in range(t.count):
-            yield from _member_written(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", seed, pick)
+            yield from _member_written(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", (*keys, i), seed,
+                                       pick, words)
         return
-    else:
-        assert isinstance(t, (ScalarType, ArrayType))
-        slot = Slot(path, offset, size, role, m, t)
+    slot = _slot_member(m, t, offset, path, keys, seed, words)
+    assert isinstance(slot, Slot)
     if _acts(slot, pick):
         yield slot
 
@@ -333,33 +335,38 @@ def live_under(layout: Layout, prefix: str) -> Iterable[Slot]:
     if layout.values <= WALK_ABOVE:
         yield from (s for s in slots(layout) if s.live and (not prefix or _under(s.path, prefix)))
         return
-    yield from _live_walk(layout, 0, "", prefix)
+    yield from _live_walk(layout, 0, "", (), prefix)
 
 
 def _on_branch(path: str, prefix: str) -> bool:
     return not prefix or _under(path, prefix) or _under(prefix, path)
 
 
-def _live_walk(layout: Layout, base: int, path: str, prefix: str) -> Iterable[Slot]:
+def _live_walk(layout: Layout, base: int, path: str, keys: tuple[Key, ...], prefix: str) -> Iterable[Slot]:
+    # ``slots``' walk (every union member, as ``slots(layout)``), entering only the branch of ``prefix``.
+    record_prefix = path + "." if path else ""
+    words = _words(layout, base)
     for m in layout.members:
-        if _on_branch(path + m.name, prefix):
-            yield from _live_member(m, m.rtype, base + m.offset, path + m.name, prefix)
+        if _on_branch(record_prefix + m.name, prefix):
+            yield from _live_member(m, m.rtype, base + m.offset, record_prefix + m.name, (*keys, m.name), prefix,
+                                    words)
 
 
-def _live_member(m: Member, t: RType, offset: int, path: str, prefix: str) -> Iterable[Slot]:
-    role = role_of(m)
-    if role in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
+def _live_member(m: Member, t: RType, offset: int, path: str, keys: tuple[Key, ...], prefix: str,
+                 words: dict[str, Any]) -> Iterable[Slot]:
+    if role_of(m) in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
         return  # never live
     if isinstance(t, RecordType):
-        yield from _live_walk(t.layout, offset, path + ".", prefix)
+        yield from _live_walk(t.layout, offset, path, keys, prefix)
     elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
         for i in range(t.count):
             element = f"{path}[{i}]"
             if _on_branch(element, prefix):
-                yield from _live_member(m, t.elem, offset + i * t.elem.size, element, prefix)
-    elif _on_branch(path, prefix) and (not prefix or _under(path, prefix)):
-        assert isinstance(t, (ScalarType, ArrayType))
-        yield Slot(path, offset, m.size if t is m.rtype else t.size, role, m, t)
+                yield from _live_member(m, t.elem, offset + i * t.elem.size, element, (*keys, i), prefix, words)
+    elif not prefix or _under(path, prefix):
+        slot = _slot_member(m, t, offset, path, keys, None, words)
+        assert isinstance(slot, Slot)
+        yield slot
 
 
 def same(a: Any, b: Any) -> bool:

@@ -71,7 +71,7 @@ def _prefixes(layout: Layout) -> list[str]:
 
 
 def _walked(layout: Layout, prefix: str) -> list[object]:
-    return list(witness._live_walk(layout, 0, "", prefix))
+    return list(witness._live_walk(layout, 0, "", (), prefix))
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda x: f"{x.name}-{x.arch}")
@@ -87,7 +87,7 @@ def test_pruned_writer_writes_what_the_flattening_does(layout: Layout) -> None:
     for seed in range(witness.SEEDS):
         pick = {leaves[seed % len(leaves)]: seed} if leaves and seed % 2 else {}
         expected = [s for s in slots(layout, seed) if witness._acts(s, pick)]
-        assert list(witness._walk_written(layout, 0, "", seed, pick)) == expected, seed
+        assert list(witness._walk_written(layout, 0, "", (), seed, pick)) == expected, seed
 
 
 @pytest.mark.parametrize("extra", ["", "      - {name: z, type: u8, reserved: zero}\n",
