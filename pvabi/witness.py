@@ -95,6 +95,8 @@ def _view(layout: Layout, seed: int) -> int | None:
 def _has_union(layout: Layout) -> bool:
     found = _UNIONS.get(id(layout))
     if found is None or found[0] is not layout:
+        if len(_UNIONS) >= 4096:
+            _UNIONS.clear()
         inner = (_record_leaf(m.rtype) for m in layout.members)
         found = _UNIONS[id(layout)] = (layout, layout.kind == "union"
                                        or any(r is not None and _has_union(r) for r in inner))
