@@ -14,7 +14,8 @@ so the diff finds offset changes over the rest of the group (one adjacent run) a
 group's size change ripples through the root.
 
 Measured per size, each a median over rounds, both sides counted (a diff reads both):
-- load: read, parse, validate and build the definitions (``loader.load_abi`` minus laying out);
+- load: read, parse, validate and build the definitions (``loader.load_abi`` minus laying out;
+  cold: the document cache is not asked, so every round parses and validates every file);
 - lay out: every layout on every architecture (``engine.check_all``, which loading runs);
 - codecs: the decoder's codec (``fastcodec.fast_codec``) of the root layout on each architecture;
 - diff: ``diff.diff_abis`` of the two sides (rules, safety net, witnesses).
