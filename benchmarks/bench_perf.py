@@ -51,6 +51,9 @@ from pvabi.engine import Layout  # noqa: E402
 from pvabi.fastcodec import FastCodec, fast_codec  # noqa: E402
 from pvabi.project import Project  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scale  # noqa: E402
+
 # --- the hand-written baseline: x86_64, from the public header's field order -------------------
 # struct vcpu_info (64 bytes): evtchn_upcall_pending u8, evtchn_upcall_mask u8, 6 bytes padding,
 # evtchn_pending_sel xen_ulong_t; arch_vcpu_info { cr2 ulong, pad ulong[1] (reserved) };
@@ -242,6 +245,7 @@ def rows(image_dir: Path, quick: bool) -> list[Row]:
             lambda m, b: m < 1.0, unit="ms"),
     ]
     out += corpus_rows(Row, image_dir, quick)  # a generated corpus checked with --jobs 1 and 2 (bench_corpus.py)
+    out += scale.rows(quick, Row)  # issue 14's Scale rows: synthetic 1k/10k/100k-field ABIs (benchmarks/scale.py)
     return out
 
 

@@ -14,10 +14,11 @@ consequences where it is embedded.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from . import arch as archmod
 from . import witness as witnessmod
@@ -414,7 +415,7 @@ def _overlap_groups(olds: list[Member], news: list[Member]) -> list[tuple[list[M
 def spans(layout: Layout, start: int, end: int) -> list[Span]:
     """What a layout has over ``[start, end)``: live fields, reserved bytes, padding, or nothing."""
     out: list[Span] = []
-    for m in layout.members:
+    for m in _ByOffset.of(layout).members_over(start, end):
         lo, hi = max(start, m.offset), min(end, m.end)
         if lo < hi:
             out.append(Span(lo, hi, "field" if is_live(m) else str(m.field.reserved), m))
@@ -425,6 +426,42 @@ def spans(layout: Layout, start: int, end: int) -> list[Span]:
     if end > layout.size:
         out.append(Span(max(start, layout.size), end, "past_end"))
     return sorted(out, key=lambda s: (s.start, s.end))
+
+
+class _ByOffset:
+    """A layout's members indexed by offset, so rules that ask about one range per member (reserved
+    space, widened fields) do not scan the whole record each time: quadratic in a large record."""
+
+    _cache: ClassVar[dict[int, tuple[Layout, _ByOffset]]] = {}  # by identity; the entry keeps the layout alive
+
+    def __init__(self, layout: Layout) -> None:
+        self.members = layout.members
+        self.offsets = [m.offset for m in self.members]
+        self.sorted = all(a <= b for a, b in zip(self.offsets, self.offsets[1:], strict=False))
+        self.reach: list[int] = []  # [k]: the furthest end among members 0..k
+        for m in self.members:
+            self.reach.append(max(m.end, self.reach[-1]) if self.reach else m.end)
+
+    @classmethod
+    def of(cls, layout: Layout) -> _ByOffset:
+        found = cls._cache.get(id(layout))
+        if found is None or found[0] is not layout:
+            if len(cls._cache) >= 4096:
+                cls._cache.clear()
+            found = cls._cache[id(layout)] = (layout, cls(layout))
+        return found[1]
+
+    def members_over(self, start: int, end: int) -> list[Member]:
+        """Members that may overlap ``[start, end)``, in member order (a superset is fine: callers clip)."""
+        if not self.sorted:
+            return list(self.members)
+        k = bisect_left(self.offsets, end) - 1
+        found = []
+        while k >= 0 and self.reach[k] > start:
+            found.append(self.members[k])
+            k -= 1
+        found.reverse()
+        return found
 
 
 def same_contract(a: Member, b: Member) -> bool:

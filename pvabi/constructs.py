@@ -134,18 +134,22 @@ def layout_construct(layout: Layout) -> cs.Construct:
         views = [m.name / member_construct(m) for m in layout.members]
         return cs.Padded(layout.size, cs.Union(0, "_raw" / cs.Bytes(layout.size), *views))
     fields = []
-    holes = {h.offset: h for h in layout.holes}
+    # Holes come in offset order (the engine adds them as it goes, the tail last): one pass places
+    # each before the first member past it, instead of a scan of every hole per member.
+    inner = [h for h in layout.holes if not h.tail]
+    placed = 0
     runs = {run.members[0].name: run for run in bit_runs(layout)}
     for m in layout.members:
-        for h in [h for off, h in holes.items() if off < m.offset and not h.tail]:
+        while placed < len(inner) and inner[placed].offset < m.offset:
+            h = inner[placed]
             fields.append(hole_key(h.offset) / cs.Default(cs.Bytes(h.size), bytes(h.size)))
-            del holes[h.offset]
+            placed += 1
         if m.bitfield is not None:
             if m.name in runs:  # the first member of a run brings the whole run
                 fields.extend(_run_constructs(runs[m.name]))
             continue
         fields.append(m.name / member_construct(m))
-    for h in holes.values():
+    for h in [*inner[placed:], *(h for h in layout.holes if h.tail)]:
         fields.append(hole_key(h.offset) / cs.Default(cs.Bytes(h.size), bytes(h.size)))
     return cs.Struct(*fields)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from . import arch as archmod
 from . import expr, lookup
@@ -165,8 +165,30 @@ class Layout:
     definition: RecordDef
     values: int = 1  # how many values a decode builds (see MAX_VALUES)
 
+    def __hash__(self) -> int:
+        # Layouts key caches (slots, constructs, decoders); the generated hash would walk the whole
+        # tree of members and definitions on every lookup, so it is computed once per layout.
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.name, self.arch, self.kind, self.size, self.align, self.members, self.holes,
+                          self.definition, self.values))
+            object.__setattr__(self, "_hash", found)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A string's hash differs between processes (PYTHONHASHSEED): a pickled layout hashes afresh.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     def member(self, name: str) -> Member | None:
-        return next((m for m in self.members if m.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Member]:
+        """The first member of each name (rules look members up by name, member by member)."""
+        out: dict[str, Member] = {}
+        for m in self.members:
+            out.setdefault(m.name, m)
+        return out
 
     @cached_property
     def bit_runs(self) -> tuple[BitRun, ...]:

@@ -413,6 +413,9 @@ def _contract(f: dict[str, Any], t: dict[str, Any], doc: Document, fpath: tuple[
     """Writer, reader and feature of a field (its own word, else its record's); per architecture if given so."""
     for key in ("writer", "reader", "feature"):
         _check_arch_keys(f.get(key), doc, (*fpath, key), f"{where}.{key}", errors)
+    if not any(isinstance(f.get(key), dict) for key in ("writer", "reader", "feature")):
+        # The common case: one word for every architecture, so nothing to compare per architecture.
+        return _party(f, t, "writer"), _party(f, t, "reader"), _feature(f, "default"), None
     per = {a: (_party(f, t, "writer", a), _party(f, t, "reader", a), _feature(f, a))
            for a in ("default", *archmod.ARCHES)}
     default = per.pop("default")
@@ -550,9 +553,12 @@ def _check_record(abi: Abi, t: RecordDef, errors: list[InputError]) -> None:
                     tree = expr.parse(text)
                 except expr.ExprError:
                     continue
-                for n in sorted(expr.names(tree) - set(archmod.BUILTIN_SCALARS) - set(abi.types)):
+                # Membership tests, not set differences: a copy of every type name per count would make
+                # checking an ABI quadratic in its size.
+                for n in sorted(n for n in expr.names(tree) if n not in archmod.BUILTIN_SCALARS
+                                and n not in abi.types):
                     errors.append(InputError(f"unknown type {n!r} in count", f.loc.file, f.loc.line, where))
-                for n in sorted(expr.constants(tree) - set(abi.constants)):
+                for n in sorted(n for n in expr.constants(tree) if n not in abi.constants):
                     errors.append(InputError(f"unknown constant {n!r} in count", f.loc.file, f.loc.line, where))
     _check_member_names(t, errors)
 

@@ -15,12 +15,14 @@ every witness image with ``decoder.decode`` and compare.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .decoder import read_slot
-from .engine import ArrayType, Layout, RType, ScalarType
+from .engine import ArrayType, Layout, Member, RecordType, RType, ScalarType
 from .findings import Witness
-from .slots import Role, Slot, encode_int, slots
+from .slots import Key, Role, Slot, _words, encode_int, role_of, slots
+from .slots import _member as _slot_member  # the one constructor of a leaf slot (keys, bitfield words)
 from .values import EnumValue, FlagsValue
 
 SEEDS = 8
@@ -52,8 +54,8 @@ def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | Non
 
     ``pick`` forces the integer stored in the named leaves (the first element of an array).
     """
-    image = bytearray(garbage(i, seed) for i in range(size))
-    for r in slots(layout, seed):
+    image = bytearray(_garbage(size, seed))
+    for r in _acting(layout, seed, pick or {}):
         if r.bitfield is not None:
             _write_bitfield(image, r, seed, (pick or {}).get(r.path))
             continue
@@ -78,6 +80,116 @@ def write_image(layout: Layout, size: int, seed: int, pick: dict[str, int] | Non
                 raw = int.from_bytes(image[at:at + s.size], "little")
                 image[at:at + s.size] = _encode(raw & r.member.flags.mask, s)
     return bytes(image)
+
+
+@lru_cache(maxsize=SEEDS * 4)
+def _garbage(size: int, seed: int) -> bytes:
+    return bytes(garbage(i, seed) for i in range(size))
+
+
+def _view(layout: Layout, seed: int) -> int | None:
+    """The union view ``slots`` takes for a seed; None (the one shared flattening) when no union is inside."""
+    return seed if _has_union(layout) else None
+
+
+def _has_union(layout: Layout) -> bool:
+    found = _UNIONS.get(id(layout))
+    if found is None or found[0] is not layout:
+        if len(_UNIONS) >= 4096:
+            _UNIONS.clear()
+        inner = (_record_leaf(m.rtype) for m in layout.members)
+        found = _UNIONS[id(layout)] = (layout, layout.kind == "union"
+                                       or any(r is not None and _has_union(r) for r in inner))
+    return found[1]
+
+
+_UNIONS: dict[int, tuple[Layout, bool]] = {}  # by identity (layouts are immutable; the entry keeps it alive)
+
+
+def _record_leaf(t: RType) -> Layout | None:
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return t.layout if isinstance(t, RecordType) else None
+
+
+def _acts(r: Slot, pick: dict[str, int]) -> bool:
+    """Whether ``write_image`` writes anything for slot ``r`` (beyond the garbage already there)."""
+    if r.role is Role.RESERVED_ZERO:
+        return True
+    if not r.live or r.member is None:
+        return False
+    m = r.member
+    if r.path in pick or r.const is not None or m.enum is not None or m.flags is not None:
+        return True
+    return r.bitfield is not None and isinstance(m.field.const, int)
+
+
+def _acting(layout: Layout, seed: int, pick: dict[str, int]) -> tuple[Slot, ...]:
+    """``_written`` remembered: every finding on a layout searches it with the same seeds."""
+    key = (id(layout), _view(layout, seed), tuple(sorted(pick.items())))
+    found = _ACTING.get(key)
+    if found is None or found[0] is not layout:
+        if len(_ACTING) >= 256:
+            _ACTING.clear()
+        found = _ACTING[key] = (layout, tuple(_written(layout, seed, pick)))
+    return found[1]
+
+
+_ACTING: dict[tuple[int, int | None, tuple[tuple[str, int], ...]], tuple[Layout, tuple[Slot, ...]]] = {}
+
+
+def _written(layout: Layout, seed: int, pick: dict[str, int]) -> Iterable[Slot]:
+    """The slots ``write_image`` writes, in ``slots`` order, without expanding what writes nothing.
+
+    An array of records whose element has no slot to write (no reserved-zero bytes, constant, enum or
+    flags) holds garbage only: its elements are never visited, so a large array of plain structs costs
+    one look at its element, not one per element (a picked leaf inside it still is written).
+    """
+    if layout.values <= WALK_ABOVE:
+        yield from (r for r in slots(layout, _view(layout, seed)) if _acts(r, pick))
+        return
+    yield from _walk_written(layout, 0, "", (), seed, pick)
+
+
+WALK_ABOVE = 4096  # values; a smaller layout's cached flattening is cheaper to read than a walk
+
+
+def _walk_written(layout: Layout, base: int, path: str, keys: tuple[Key, ...], seed: int,
+                  pick: dict[str, int]) -> Iterable[Slot]:
+    # ``slots``' own walk (holes, which are never written, left out), pruned where nothing is written;
+    # its leaves are built by ``slots``' own constructor, so they are the flattening's slots.
+    prefix = path + "." if path else ""
+    members = layout.members
+    if layout.kind == "union" and members:
+        members = (members[seed % len(members)],)
+    words = _words(layout, base)
+    for m in members:
+        yield from _member_written(m, m.rtype, base + m.offset, prefix + m.name, (*keys, m.name), seed, pick,
+                                   words)
+
+
+def _member_written(m: Member, t: RType, offset: int, path: str, keys: tuple[Key, ...], seed: int,
+                    pick: dict[str, int], words: dict[str, Any]) -> Iterable[Slot]:
+    reserved = role_of(m) in (Role.RESERVED_ZERO, Role.RESERVED_ANY)
+    if not reserved and isinstance(t, RecordType):
+        yield from _walk_written(t.layout, offset, path, keys, seed, pick)
+        return
+    if not reserved and isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+        if not _writes_into(t.leaf.layout, seed) and not any(_under(p, path) for p in pick):
+            return  # garbage only, in every element
+        for i in range(t.count):
+            yield from _member_written(m, t.elem, offset + i * t.elem.size, f"{path}[{i}]", (*keys, i), seed,
+                                       pick, words)
+        return
+    slot = _slot_member(m, t, offset, path, keys, seed, words)
+    assert isinstance(slot, Slot)
+    if _acts(slot, pick):
+        yield slot
+
+
+def _writes_into(layout: Layout, seed: int) -> bool:
+    """Whether ``write_image`` writes anything into an image of ``layout`` (one element's flattening)."""
+    return any(_acts(r, {}) for r in slots(layout, _view(layout, seed)))
 
 
 def _write_bitfield(image: bytearray, r: Slot, seed: int, forced: int | None) -> None:
@@ -135,17 +247,9 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
     decoder's typed values (``decoder.read_slot``).
     """
     size = max(writer.size, reader.size)
-    w_leaves = {r.path: r for r in slots(writer) if r.live}
-    r_leaves = [r for r in slots(reader) if r.live
-                and reader_prefix is not None and _under(r.path, reader_prefix)]
-    if writer_prefix is not None and reader_prefix is None:
-        r_leaves = []
-    targets = []
-    for rl in r_leaves:
-        wpath = None if writer_prefix is None else writer_prefix + rl.path[len(reader_prefix or ""):]
-        targets.append((w_leaves.get(wpath) if wpath else None, rl))
+    targets = _Remembered(_targets(writer, reader, writer_prefix, reader_prefix))
     for seed in range(SEEDS):
-        base = write_image(writer, size, seed, pick) if targets else b""
+        base = write_image(writer, size, seed, pick) if targets.any() else b""
         for wl, rl in targets:
             image = _with_pattern(base, wl, seed)
             new_value = read_slot(image, rl)
@@ -163,7 +267,7 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
             elif not zero_is_witness and not any(image[rl.offset:rl.offset + rl.size]):
                 continue
             else:
-                hit = _overlapped(w_leaves.values(), rl)
+                hit = _overlapped(live_under(writer, ""), rl)
                 old_value = read_slot(image, hit) if hit is not None else None
                 writer_field = hit.path if hit is not None else ""
             path, offset, length = rl.path, rl.offset, rl.size
@@ -183,6 +287,88 @@ def find(writer: Layout, reader: Layout, writer_prefix: str | None, reader_prefi
                            elements_differing=len(differing), differing=tuple(differing[:SAMPLE]),
                            required=required, writer_field=writer_field)
     return None
+
+
+def _targets(writer: Layout, reader: Layout, writer_prefix: str | None,
+             reader_prefix: str | None) -> Iterable[tuple[Slot | None, Slot]]:
+    """(writer leaf or None, reader leaf) for every live reader leaf under ``reader_prefix``, lazily:
+    the search usually stops at the first, and a large array of structs is not expanded to get there."""
+    if reader_prefix is None:
+        return
+    for rl in live_under(reader, reader_prefix):
+        wpath = None if writer_prefix is None else writer_prefix + rl.path[len(reader_prefix):]
+        yield (next((w for w in live_under(writer, wpath) if w.path == wpath), None) if wpath else None), rl
+
+
+class _Remembered:
+    """An iterable read once from its source and replayed from memory after (one walk for all seeds)."""
+
+    def __init__(self, source: Iterable[tuple[Slot | None, Slot]]) -> None:
+        self._source = iter(source)
+        self._seen: list[tuple[Slot | None, Slot]] = []
+        self._done = False
+
+    def _pull(self) -> bool:
+        if self._done:
+            return False
+        try:
+            self._seen.append(next(self._source))
+        except StopIteration:
+            self._done = True
+            return False
+        return True
+
+    def any(self) -> bool:
+        return bool(self._seen) or self._pull()
+
+    def __iter__(self) -> Any:
+        i = 0
+        while i < len(self._seen) or self._pull():
+            yield self._seen[i]
+            i += 1
+
+
+def live_under(layout: Layout, prefix: str) -> Iterable[Slot]:
+    """The live slots of ``layout`` at or under ``prefix``, in ``slots`` order, walking only that branch.
+
+    The same slots as ``[s for s in slots(layout) if s.live and under(s.path, prefix)]`` (the tests
+    hold it to that), without building the whole flattening of a large layout.
+    """
+    if layout.values <= WALK_ABOVE:
+        yield from (s for s in slots(layout) if s.live and (not prefix or _under(s.path, prefix)))
+        return
+    yield from _live_walk(layout, 0, "", (), prefix)
+
+
+def _on_branch(path: str, prefix: str) -> bool:
+    return not prefix or _under(path, prefix) or _under(prefix, path)
+
+
+def _live_walk(layout: Layout, base: int, path: str, keys: tuple[Key, ...], prefix: str) -> Iterable[Slot]:
+    # ``slots``' walk (every union member, as ``slots(layout)``), entering only the branch of ``prefix``.
+    record_prefix = path + "." if path else ""
+    words = _words(layout, base)
+    for m in layout.members:
+        if _on_branch(record_prefix + m.name, prefix):
+            yield from _live_member(m, m.rtype, base + m.offset, record_prefix + m.name, (*keys, m.name), prefix,
+                                    words)
+
+
+def _live_member(m: Member, t: RType, offset: int, path: str, keys: tuple[Key, ...], prefix: str,
+                 words: dict[str, Any]) -> Iterable[Slot]:
+    if role_of(m) in (Role.RESERVED_ZERO, Role.RESERVED_ANY):
+        return  # never live
+    if isinstance(t, RecordType):
+        yield from _live_walk(t.layout, offset, path, keys, prefix)
+    elif isinstance(t, ArrayType) and isinstance(t.leaf, RecordType):
+        for i in range(t.count):
+            element = f"{path}[{i}]"
+            if _on_branch(element, prefix):
+                yield from _live_member(m, t.elem, offset + i * t.elem.size, element, (*keys, i), prefix, words)
+    elif not prefix or _under(path, prefix):
+        slot = _slot_member(m, t, offset, path, keys, None, words)
+        assert isinstance(slot, Slot)
+        yield slot
 
 
 def same(a: Any, b: Any) -> bool:

@@ -27,26 +27,19 @@ class FieldOffsetChanged(Rule):
     def check_record(self, pair: RecordPair) -> Iterable[Finding]:
         moved = sorted((mt for mt in pair.matches if mt.old.offset != mt.new.offset and mt.new.size > 0
                         and mt.new.field.reserved is None), key=lambda mt: mt.new.offset)
+        if not moved:
+            return
+        adjacent = _Adjacency(pair)
         runs: list[list[Match]] = []
         for mt in moved:
             delta = mt.new.offset - mt.old.offset
             last = runs[-1][-1] if runs else None
-            if last is not None and last.new.offset - last.old.offset == delta and self._adjacent(pair, last, mt):
+            if last is not None and last.new.offset - last.old.offset == delta and adjacent(last, mt):
                 runs[-1].append(mt)
             else:
                 runs.append([mt])
         for run in runs:
             yield self._run_finding(pair, run)
-
-    @staticmethod
-    def _adjacent(pair: RecordPair, a: Match, b: Match) -> bool:
-        """No unmoved live member sits between them in the new layout."""
-        assert pair.new is not None
-        names = [m.name for m in pair.new.members if m.size > 0 and m.field.reserved is None]
-        i, j = names.index(a.new.name), names.index(b.new.name)
-        between = names[i + 1:j]
-        moved_names = {mt.new.name for mt in pair.matches if mt.old.offset != mt.new.offset}
-        return all(n in moved_names for n in between)
 
     def _run_finding(self, pair: RecordPair, run: list[Match]) -> Finding:
         first, last = run[0], run[-1]
@@ -66,3 +59,27 @@ class FieldOffsetChanged(Rule):
             old_range=(first.old.offset, last.old.end), new_range=(first.new.offset, last.new.end),
             details=tuple(f"{mt.new.name}: {mt.old.offset} -> {mt.new.offset}" for mt in run),
             covers=tuple(mt.new.name for mt in run), run_end=last.new.name if len(run) > 1 else "")
+
+
+class _Adjacency:
+    """Whether no unmoved live member sits between two moved ones in the new layout.
+
+    Built once per record (positions and a running count of unmoved members), so a run of N shifted
+    fields costs N look-ups, not N scans of the record.
+    """
+
+    def __init__(self, pair: RecordPair) -> None:
+        assert pair.new is not None
+        moved_names = {mt.new.name for mt in pair.matches if mt.old.offset != mt.new.offset}
+        self._position: dict[str, int] = {}
+        self._unmoved_before = [0]  # [k]: unmoved live members among the first k
+        for m in pair.new.members:
+            if m.size > 0 and m.field.reserved is None:
+                self._position.setdefault(m.name, len(self._unmoved_before) - 1)
+                self._unmoved_before.append(self._unmoved_before[-1] + (m.name not in moved_names))
+
+    def __call__(self, a: Match, b: Match) -> bool:
+        i, j = self._position[a.new.name], self._position[b.new.name]
+        if j <= i + 1:
+            return True
+        return self._unmoved_before[j] == self._unmoved_before[i + 1]

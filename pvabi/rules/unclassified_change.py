@@ -67,15 +67,16 @@ class UnclassifiedChange(Rule):
             return  # the common case, and deepdiff's walk is what costs
         explained = _explained(pair, found)
         changed_layouts = {f.layout for f in found if pair.arch in f.arches}
+        context = _Context(pair)
         # threshold 0: always descend, so a member dict that changed a lot is still diffed member by member.
-        diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
+        diff = DeepDiff(*differing(old, new), view="tree", threshold_to_diff_deeper=0)
         seen: set[str] = set()
         for change in diff.values():
             for item in change:
                 path = [str(p) for p in item.path(output_format="list")]
                 member = path[1] if len(path) > 1 and path[0] == "members" else None
                 key = member if member is not None else path[0]
-                if key in seen or _is_explained(pair, member, path, explained, changed_layouts):
+                if key in seen or _is_explained(context, member, path, explained, changed_layouts):
                     continue
                 seen.add(key)
                 what = ".".join(path[2:]) or ("member" if member else path[0])
@@ -83,6 +84,43 @@ class UnclassifiedChange(Rule):
                 yield self.finding(pair, where, f"{what} changed: {_short(item.t1)} -> {_short(item.t2)}",
                                    severities(BREAKING, BREAKING), old=_short(item.t1), new=_short(item.t2),
                                    witness_note="no rule knows what this change does")
+
+
+def differing(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two layouts' facts without the members that are the same on both sides.
+
+    DeepDiff's walk costs per member, and one change in a large layout leaves most members as they
+    were; members that are equal (same values of the same types, which is all DeepDiff would look
+    at) report nothing, so leaving them out changes no finding. Order is kept, so DeepDiff reports
+    what is left in the order it would have.
+    """
+    old_members, new_members = old["members"], new["members"]
+    same = {name for name, facts_ in old_members.items() if _identical(facts_, new_members.get(name))}
+    return ({**old, "members": {k: v for k, v in old_members.items() if k not in same}},
+            {**new, "members": {k: v for k, v in new_members.items() if k not in same}})
+
+
+def _identical(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
+    return b is not None and a == b and all(type(v) is type(b[k]) for k, v in a.items())
+
+
+class _Context:
+    """What ``_is_explained`` asks of a pair for every unexplained item, computed once per pair."""
+
+    def __init__(self, pair: RecordPair) -> None:
+        self.pair = pair
+        self.renamed = ({m.old.name for m in pair.matches if m.renamed}
+                        | {m.new.name for m in pair.matches if m.renamed})
+        # The first member of each name, as ``Layout.member`` finds it.
+        self.old_members = _first_by_name(pair.old)
+        self.new_members = _first_by_name(pair.new)
+
+
+def _first_by_name(layout: Layout | None) -> dict[str, Member]:
+    out: dict[str, Member] = {}
+    for m in layout.members if layout is not None else ():
+        out.setdefault(m.name, m)
+    return out
 
 
 def _short(value: Any) -> str:
@@ -105,18 +143,18 @@ def _record_name(m: Member | None) -> str | None:
     return t.layout.name if isinstance(t, RecordType) else None
 
 
-def _is_explained(pair: RecordPair, member: str | None, path: list[str], explained: set[str],
+def _is_explained(context: _Context, member: str | None, path: list[str], explained: set[str],
                   changed_layouts: set[str]) -> bool:
+    pair = context.pair
     if member is None:
         # Size and alignment follow from member changes; the layout-level rules report them.
         return "" in explained or (path[0] in ("size", "align") and bool(explained))
     if member in explained:
         return True
-    renamed = {m.old.name for m in pair.matches if m.renamed} | {m.new.name for m in pair.matches if m.renamed}
-    if member in renamed:
+    if member in context.renamed:
         return True
-    old_m = pair.old.member(member) if pair.old else None
-    new_m = pair.new.member(member) if pair.new else None
+    old_m = context.old_members.get(member)
+    new_m = context.new_members.get(member)
     # A member's own alignment moves no byte while its offset stays (packed added or removed); what it
     # does to the layout's alignment is RECORD_ALIGNMENT_CHANGED's to judge.
     if path[2:] == ["align"] and old_m is not None and new_m is not None and old_m.offset == new_m.offset:
