@@ -22,7 +22,7 @@ from pvabi.engine import Layout, layout_of
 from pvabi.loader import load_abi
 from pvabi.model import Abi
 from pvabi.rules.field_offset_changed import FieldOffsetChanged
-from pvabi.rules.unclassified_change import differing, facts
+from pvabi.rules.unclassified_change import changed_paths, differing, facts
 from pvabi.slots import slots
 from shipped import shipped_layouts
 
@@ -208,6 +208,34 @@ def test_safety_net_sees_what_deepdiff_over_every_member_sees(seed: int) -> None
     full = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
     reduced = DeepDiff(*differing(old, new), view="tree", threshold_to_diff_deeper=0)
     assert _items(reduced) == _items(full)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_changed_paths_are_deepdiffs_paths(seed: int) -> None:
+    """The safety net skips DeepDiff (and its import) when every path ``changed_paths`` names is some
+    finding's; that is sound only if those are the paths DeepDiff reports, here on random edits."""
+    rng = random.Random(f"paths-{seed}")
+    layout = rng.choice(LAYOUTS)
+    old = facts(layout)
+    new = {**old, "members": {k: dict(v) for k, v in old["members"].items()}}
+    names = list(new["members"]) or ["x"]
+    for _ in range(rng.randint(1, 5)):
+        name = rng.choice(names)
+        what = rng.choice(["offset", "type", "reserved", "const", "enum", "flags", "writer", "drop", "add",
+                           "size", "align", "max_size", "kind"])
+        if what == "drop":
+            new["members"].pop(name, None)
+        elif what == "add":
+            new["members"][f"extra{rng.randrange(99)}"] = dict(old["members"].get(name) or {"offset": 0})
+        elif what in ("size", "align", "max_size", "kind"):
+            new[what] = rng.choice([None, 8, 8.0, "union", (old.get(what) or 0) if what != "kind" else "struct"])
+        elif name in new["members"]:
+            new["members"][name][what] = rng.choice([1, True, "u16", None, "zero", 8.0, b"\x01\x00", "host"])
+    deep = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
+    expected = sorted([str(p) for p in item.path(output_format="list")] for items in deep.values() for item in items)
+    for a, b in ((old, new), differing(old, new)):
+        found = changed_paths(a, b)
+        assert found is not None and sorted(found) == expected, (seed, found, expected)
 
 
 # --- byte ranges of a layout ----------------------------------------------------------------------

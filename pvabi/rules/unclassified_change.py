@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from ..bytesig import type_changes
 from ..compare import RecordPair
 from ..engine import ArrayType, Layout, Member, RecordType, RType
@@ -68,13 +66,20 @@ class UnclassifiedChange(Rule):
         explained = _explained(pair, found)
         changed_layouts = {f.layout for f in found if pair.arch in f.arches}
         context = _Context(pair)
+        old, new = differing(old, new)
+        paths = changed_paths(old, new)
+        if paths is not None and all(_is_explained(context, _member_of(p), p, explained, changed_layouts)
+                                     for p in paths):
+            return  # every difference is some finding's: nothing for DeepDiff to find (nor to import it for)
+        from deepdiff import DeepDiff  # imported for a change no rule classified, the rare case
+
         # threshold 0: always descend, so a member dict that changed a lot is still diffed member by member.
-        diff = DeepDiff(*differing(old, new), view="tree", threshold_to_diff_deeper=0)
+        diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)
         seen: set[str] = set()
         for change in diff.values():
             for item in change:
                 path = [str(p) for p in item.path(output_format="list")]
-                member = path[1] if len(path) > 1 and path[0] == "members" else None
+                member = _member_of(path)
                 key = member if member is not None else path[0]
                 if key in seen or _is_explained(context, member, path, explained, changed_layouts):
                     continue
@@ -84,6 +89,43 @@ class UnclassifiedChange(Rule):
                 yield self.finding(pair, where, f"{what} changed: {_short(item.t1)} -> {_short(item.t2)}",
                                    severities(BREAKING, BREAKING), old=_short(item.t1), new=_short(item.t2),
                                    witness_note="no rule knows what this change does")
+
+
+def _member_of(path: list[str]) -> str | None:
+    return path[1] if len(path) > 1 and path[0] == "members" else None
+
+
+def changed_paths(old: dict[str, Any], new: dict[str, Any]) -> list[list[str]] | None:
+    """The paths at which DeepDiff would report a difference between two layouts' facts, or None when
+    a value is a container whose inner paths only DeepDiff can tell.
+
+    Facts are two levels of plain values (the layout's, then each member's), so a difference is a
+    layout fact (``["size"]``), a member on one side only (``["members", name]``) or a member's fact
+    (``["members", name, "offset"]``), exactly where DeepDiff's tree view puts it; ``tests/test_scale``
+    holds the two to the same paths.
+    """
+    out: list[list[str]] = []
+    for key in sorted(old.keys() | new.keys()):
+        if key != "members" and not _same(old.get(key), new.get(key)):
+            out.append([key])
+    old_members, new_members = old["members"], new["members"]
+    for name in [*old_members, *(n for n in new_members if n not in old_members)]:
+        a, b = old_members.get(name), new_members.get(name)
+        if a is None or b is None:
+            out.append(["members", name])
+            continue
+        for fact in [*a, *(f for f in b if f not in a)]:
+            x, y = a.get(fact), b.get(fact)
+            if _same(x, y):
+                continue
+            if isinstance(x, (dict, list, tuple, set)) or isinstance(y, (dict, list, tuple, set)):
+                return None
+            out.append(["members", name, fact])
+    return out
+
+
+def _same(x: Any, y: Any) -> bool:
+    return type(x) is type(y) and bool(x == y)
 
 
 def differing(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
