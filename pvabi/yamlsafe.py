@@ -1,8 +1,8 @@
 """Safe, bounded YAML loading that remembers where every value came from.
 
 Layout files may come from an untrusted pull request, so they are data only: the
-YAML is composed into nodes (nothing is constructed from tags), only the plain
-JSON-like tags are accepted, duplicate keys are errors instead of silent
+YAML is read as the parser's event stream (``yamlparse``; nothing is constructed
+from tags), only the plain JSON-like tags are accepted, duplicate keys are errors instead of silent
 overrides, and size, depth and node count are bounded before any of it is
 turned into Python values. Each value's JSON path maps to its line, so schema
 and semantic errors can name the line a reviewer has to look at.
