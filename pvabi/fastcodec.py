@@ -24,6 +24,7 @@ import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import arch as archmod
@@ -394,7 +395,9 @@ class _Source:
         return name
 
     def compile(self, filename: str) -> dict[str, Any]:
+        """Run the lines written since the last compile into the one namespace (later code sees earlier)."""
         code = compile("\n".join(self.lines) + "\n", filename, "exec")
+        self.lines = []
         exec(code, self.namespace)  # the source is ours; layout data reaches it only as literals/objects
         return self.namespace
 
@@ -420,15 +423,25 @@ class _Program:
         # A bitfield viewed alone in a union reads its own bytes: that read is its "@word", its value comes later.
         self.paths = tuple(s.name + ("@word" if s.kind == "bitfield" else "") for lane in self.lanes
                            for s in lane.reads) + tuple(s.name for s in self.bitfields)
-        root = _nodes(self.values)
+        self.root = _nodes(self.values)
         self._write_reader()
-        self._write_decode(root)
+        self._write_decode(self.root)
         self._write_flat()
-        self._write_encoders(root)
-        ns = self.src.compile(f"<pvabi.fastcodec {layout.name}/{layout.arch}>")
+        ns = self.src.compile(self._filename())
         self.decode: Callable[[Any], dict[str, Any]] = ns["decode"]
         self.flat: Callable[[Any], tuple[Any, ...]] = ns["flat"]
-        self.encode: Callable[[Any], bytes] = ns["encode"]
+
+    def _filename(self) -> str:
+        return f"<pvabi.fastcodec {self.layout.name}/{self.layout.arch}>"
+
+    @cached_property
+    def encode(self) -> Callable[[Any], bytes]:
+        """Written and compiled on first use: readers (image checks, decode) never pay for the encoders,
+        which are most of the generated code. A compile failure here surfaces as an exception in
+        ``FastCodec.encode``, which then defers to the reference like any other refusal."""
+        self._write_encoders(self.root)
+        encode: Callable[[Any], bytes] = self.src.compile(self._filename())["encode"]
+        return encode
 
     # decode ------------------------------------------------------------------------------------
 
@@ -714,7 +727,6 @@ class FastCodec:
         if self._program is not None:
             self.paths: tuple[str, ...] = self._program.paths
             self._decode = self._program.decode
-            self._encode = self._program.encode
             self._flat = self._program.flat
 
     @property
@@ -738,7 +750,7 @@ class FastCodec:
     def encode(self, values: dict[str, Any]) -> bytes:
         if self._program is not None:
             try:
-                return self._encode(values)
+                return self._program.encode(values)
             except Exception:
                 pass
         self.deferred += 1
