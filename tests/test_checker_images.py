@@ -8,13 +8,12 @@ both values. Bad input is one line and exit 2.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import SHIPPED_ABI, Run
+from corpus_edits import copy_abi, reseal, sign_virtual_top
 from jsonschemas import schema_errors
 
 from pvabi.abiroot import find_root
@@ -49,26 +48,14 @@ def test_directions_follow_the_writer() -> None:
     assert targets("guest", 2, 5, "backward", False, 0) == []  # an older host is not what backward reads with
 
 
-def _copy(tmp_path: Path) -> Path:
-    shutil.copytree(SHIPPED_ABI, tmp_path / "abi")
-    return tmp_path / "abi"
-
-
-def _reseal(abi: Path, name: str, data: bytes) -> None:
-    """Write changed bytes and record their hash, as if a writer had produced them: the check must still object."""
-    (abi / "images" / name).write_bytes(data)
-    sidecar = abi / "images" / name.replace(".bin", ".json")
-    doc = json.loads(sidecar.read_text())
-    doc["sha256"] = hashlib.sha256(data).hexdigest()
-    sidecar.write_text(json.dumps(doc))
 
 
 def test_a_flipped_shared_field_fails_naming_the_field_and_offset(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "shared_info_page-x86_64-v1.0-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[3077] ^= 0x10  # inside info.wc_sec, bytes [3076, 3080) on x86_64
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     run = cli("check-images", "--root", tmp_path, "--no-transitive")
     assert run.exit_code == 1, run.output
     assert "BREAKING (fails the check)  IMAGE_VALUE_CHANGED  A shared field reads differently" in run.stdout
@@ -86,12 +73,8 @@ def test_a_flipped_shared_field_fails_naming_the_field_and_offset(tmp_path: Path
 
 
 def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
-    layout = abi / "layouts" / "vmi_rom.yaml"
-    text = layout.read_text()
-    old = "      - name: virtual_top\n        type: u32\n"
-    assert old in text
-    layout.write_text(text.replace(old, "      - name: virtual_top\n        type: s32\n"))
+    abi = copy_abi(tmp_path)
+    layout = sign_virtual_top(abi)
     run = cli("check-images", "--root", tmp_path, "--against", "working", "--mode", "full", "--json")
     assert run.exit_code == 1, run.output
     doc = json.loads(run.stdout)
@@ -111,7 +94,7 @@ def test_a_working_layout_that_misreads_a_released_rom_is_named(tmp_path: Path, 
     # the field as the writer's frozen version defines it, and as the reader's (working) layout does
     assert f["old_loc"]["file"] == "abi/versions/v1.0/vmi_rom.yaml"
     assert f["new_loc"]["file"] == "abi/layouts/vmi_rom.yaml"
-    line = next(i for i, t in enumerate(text.splitlines(), 1) if t == "      - name: virtual_top")
+    line = next(i for i, t in enumerate(layout.read_text().splitlines(), 1) if t == "      - name: virtual_top")
     assert f["new_loc"]["line"] == line
 
 
@@ -119,11 +102,11 @@ def test_a_new_field_not_absent_and_reserved_bytes_not_zero(tmp_path: Path) -> N
     # v1.1's vcpu_time_info keeps pad1 reserved-zero; v1.2 carves the clock flags (host writes, guest reads) out of
     # its first byte. A v1.1 host's page that leaves byte 29 of vcpu 0's time record non-zero breaks its own
     # promise, and a v1.2 guest on that host (forward) reads garbage as the clock flags.
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "shared_info_page-x86_64-v1.1-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[32 + 29] = 0x04
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     result = check_images(find_root(abi), mode="forward", transitive=False)
     got = {(c.read_under, f.rule, f.path, f.new_range) for c in result.comparisons for f in c.findings}
     assert got == {("v1.1", "IMAGE_RESERVED_NONZERO", "info.vcpu_info[0].time.pad1", (61, 62)),
@@ -134,7 +117,7 @@ def test_a_new_field_not_absent_and_reserved_bytes_not_zero(tmp_path: Path) -> N
     guest = "shared_info_page-x86_64-v1.1-guest.bin"
     data = bytearray((abi / "images" / guest).read_bytes())
     data[32 + 29] = 0x04
-    _reseal(abi, guest, bytes(data))
+    reseal(abi, guest, bytes(data))
     result = check_images(find_root(abi), mode="backward", transitive=False)
     got = {(c.image.name, c.read_under, f.rule) for c in result.comparisons for f in c.findings}
     assert got == {(name, "v1.1", "IMAGE_RESERVED_NONZERO"), (guest, "v1.1", "IMAGE_RESERVED_NONZERO")}
@@ -153,23 +136,23 @@ def _bad(run: Run) -> str:
 
 
 def test_a_truncated_image_is_one_line(tmp_path: Path, pvabi_proc) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vrom_header-x86_32-v1.3-host.bin"
-    _reseal(abi, name, (abi / "images" / name).read_bytes()[:100])
+    reseal(abi, name, (abi / "images" / name).read_bytes()[:100])
     line = _bad(pvabi_proc("check-images", "--root", tmp_path))
     assert f"abi/images/{name}: image is 100 bytes, too short for vrom_header (144 bytes on x86_32)" in line
 
 
 def test_an_oversized_image_is_one_line(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vmi_ap_state-x86_32-v1.3-guest.bin"
-    _reseal(abi, name, (abi / "images" / name).read_bytes() + b"\0" * 8)
+    reseal(abi, name, (abi / "images" / name).read_bytes() + b"\0" * 8)
     line = _bad(cli("check-images", "--root", tmp_path))
     assert f"{name}: image is 100 bytes, longer than vmi_ap_state (92 bytes on x86_32)" in line
 
 
 def test_an_image_that_does_not_match_its_sidecar_is_one_line(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vmi_ap_state-x86_32-v1.3-guest.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[0] ^= 1
@@ -179,7 +162,7 @@ def test_an_image_that_does_not_match_its_sidecar_is_one_line(tmp_path: Path, cl
 
 
 def test_an_unknown_version_is_one_line(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     sidecar = abi / "images" / "vmi_ap_state-x86_32-v1.3-guest.json"
     doc = json.loads(sidecar.read_text())
     doc["version"] = "v7.1"
@@ -190,18 +173,18 @@ def test_an_unknown_version_is_one_line(tmp_path: Path, cli) -> None:
 
 
 def test_a_corrupted_rom_signature_is_one_line(tmp_path: Path, pvabi_proc) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vrom_header-x86_32-v2.0-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[8:12] = b"cVmX"
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     line = _bad(pvabi_proc("check-images", "--root", tmp_path))
     assert f"{name}: vrom_header.vrom_signature at offset 8: bytes 63 56 6d 58, but v2.0 requires the constant " \
            "63 56 6d 69" in line
 
 
 def test_a_malformed_sidecar_is_one_line(tmp_path: Path, cli) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     sidecar = abi / "images" / "vmi_ap_state-x86_32-v1.0-guest.json"
     doc = json.loads(sidecar.read_text())
     doc["writer"] = "toolstack"
@@ -221,12 +204,12 @@ def test_every_rule_is_documented() -> None:
 def test_json_output_follows_its_schema(tmp_path: Path, cli) -> None:
     clean = cli("check-images", "--root", SHIPPED_ABI, "--mode", "full", "--json")
     assert not schema_errors("check-images", json.loads(clean.stdout))
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vrom_header-x86_32-v1.0-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[20] = 0x01  # reserved2, reserved with any content: not a finding; rom_length is
     data[2] ^= 0xFF
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     failing = cli("check-images", "--root", tmp_path, "--json")
     doc = json.loads(failing.stdout)
     assert not schema_errors("check-images", doc)
@@ -252,11 +235,11 @@ def test_array_elements_are_located_to_their_own_bytes() -> None:
 
 
 def _broken_rom(tmp_path: Path) -> Path:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path)
     name = "vrom_header-x86_32-v1.0-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[2] ^= 0xFF  # rom_length, which the sidecar records
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     return abi
 
 

@@ -9,13 +9,12 @@ stored). Bad input is one line per problem, the same with one process or two.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import SHIPPED_ABI, Run
+from corpus_edits import copy_abi, reseal, sign_virtual_top
 
 from pvabi.abiroot import find_root
 from pvabi.checker import check_images
@@ -51,33 +50,18 @@ def test_the_shipped_corpus_reads_the_same_in_two_processes(cli, tmp_path: Path)
     assert len(readings) > 100
 
 
-def _copy(tmp_path: Path) -> Path:
-    shutil.copytree(SHIPPED_ABI, tmp_path / "corpus" / "abi")
-    return tmp_path / "corpus" / "abi"
-
-
-def _reseal(abi: Path, name: str, data: bytes) -> None:
-    (abi / "images" / name).write_bytes(data)
-    sidecar = abi / "images" / name.replace(".bin", ".json")
-    doc = json.loads(sidecar.read_text())
-    doc["sha256"] = hashlib.sha256(data).hexdigest()
-    sidecar.write_text(json.dumps(doc))
 
 
 def _plant(tmp_path: Path) -> Path:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path / "corpus")
     # a working layout that reads every released ROM's virtual_top as a negative number
-    layout = abi / "layouts" / "vmi_rom.yaml"
-    text = layout.read_text()
-    old = "      - name: virtual_top\n        type: u32\n"
-    assert old in text
-    layout.write_text(text.replace(old, "      - name: virtual_top\n        type: s32\n"))
+    sign_virtual_top(abi)
     # a v1.1 host page: wc_sec no longer what the sidecar says, and a reserved byte a v1.2 guest reads as flags
     name = "shared_info_page-x86_64-v1.1-host.bin"
     data = bytearray((abi / "images" / name).read_bytes())
     data[3077] ^= 0x10
     data[32 + 29] = 0x04
-    _reseal(abi, name, bytes(data))
+    reseal(abi, name, bytes(data))
     return abi
 
 
@@ -109,9 +93,9 @@ def test_the_gate_reads_planted_failures_the_same_in_two_processes(cli, tmp_path
 
 
 def test_bad_images_are_the_same_lines_in_two_processes(cli, tmp_path: Path) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path / "corpus")
     short = "vrom_header-x86_32-v1.0-host.bin"
-    _reseal(abi, short, (abi / "images" / short).read_bytes()[:-2])  # truncated, its hash recorded
+    reseal(abi, short, (abi / "images" / short).read_bytes()[:-2])  # truncated, its hash recorded
     changed = "shared_info_page-x86_32-v2.0-guest.bin"
     data = bytearray((abi / "images" / changed).read_bytes())
     data[0] ^= 0xFF
@@ -127,7 +111,7 @@ def test_bad_images_are_the_same_lines_in_two_processes(cli, tmp_path: Path) -> 
 
 
 def test_an_unreadable_sidecar_is_one_line_in_two_processes(cli, tmp_path: Path) -> None:
-    abi = _copy(tmp_path)
+    abi = copy_abi(tmp_path / "corpus")
     (abi / "images" / "vrom_header-x86_32-v1.2-host.json").write_text("{not json")
     runs = [cli("check-images", "--root", abi.parent, "--jobs", jobs) for jobs in (1, 2)]
     assert runs[0].exit_code == runs[1].exit_code == 2 and runs[0].stderr == runs[1].stderr
