@@ -37,10 +37,15 @@ class UnsupportedSchema(ValueError):
 
 
 @cache
+def schema(name: str) -> dict[str, Any]:
+    """``pvabi/schemas/<name>``, read once per process (jsonschema's explaining validator reads it here too)."""
+    return dict(json.loads(resources.files("pvabi").joinpath("schemas", name).read_text("utf-8")))
+
+
+@cache
 def checker(name: str) -> Check:
     """The compiled check of ``pvabi/schemas/<name>``, built once per process."""
-    text = resources.files("pvabi").joinpath("schemas", name).read_text("utf-8")
-    return compile_schema(json.loads(text))
+    return compile_schema(schema(name))
 
 
 def compile_schema(schema: Any) -> Check:

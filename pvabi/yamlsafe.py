@@ -20,14 +20,12 @@ is refused: YAML 1.2 reads it as ten and C as eight.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +181,6 @@ def strict_validator(schema: dict[str, Any]) -> Any:
     return _strict_class()(schema)
 
 
-@cache
-def _schema(name: str) -> dict[str, Any]:
-    return dict(json.loads(resources.files("pvabi").joinpath("schemas", name).read_text("utf-8")))
-
-
 def schema_violations(name: str, data: Any) -> list[Any]:
     """jsonschema's errors for ``data`` against ``pvabi/schemas/<name>``, in jsonschema's order.
 
@@ -201,7 +194,7 @@ def schema_violations(name: str, data: Any) -> list[Any]:
 
 @cache
 def _strict_validator_of(name: str) -> Any:
-    return strict_validator(_schema(name))
+    return strict_validator(schemacheck.schema(name))
 
 
 def schema_message(err: Any) -> str:
